@@ -1,0 +1,24 @@
+/**
+ * The one SQL surface KCFlow needs, so the same statements run on a real PostgreSQL
+ * server (`pg`) and on embedded PGlite. Parameters are positional ($1, $2, …).
+ * Both give rows with the same JavaScript values: int8 and numeric as strings (they can
+ * exceed Number.MAX_SAFE_INTEGER), json and jsonb parsed, timestamptz as Date.
+ */
+export interface SqlQueryable {
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+}
+
+export interface SqlDatabase extends SqlQueryable {
+  /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  readonly dialect: 'postgres' | 'pglite';
+}
+
+/** A schema name is spliced into SQL text, so only plain identifiers are accepted. */
+export function quoteSchema(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`Invalid schema name "${schema}": use lower-case letters, digits and _`);
+  }
+  return `"${schema}"`;
+}
