@@ -20,6 +20,7 @@ const decision = (approvedAmount: number, decisionNumber = 'QĐ-1'): ApprovalDec
   decisionNumber,
   decisionDate: '2024-05-02',
   approvedAmount,
+  approvedBy: 'committee-1',
 });
 
 const opened: ProgrammeEvent = {

@@ -27,7 +27,8 @@ export type ProgrammeOpened = {
 };
 export type BudgetAllocated = { type: 'BudgetAllocated'; data: { programmeId: string; category: Category; amount: number } };
 export type TargetsSet = { type: 'TargetsSet'; data: { programmeId: string; targets: Targets } };
-export type ApprovalDecision = { decisionNumber: string; decisionDate: string; approvedAmount: number };
+/** The committee's decision, kept with the commitment so a reconciliation pass can finish an interrupted approval. */
+export type ApprovalDecision = { decisionNumber: string; decisionDate: string; approvedAmount: number; approvedBy: string };
 export type BudgetCommitted = {
   type: 'BudgetCommitted';
   data: { programmeId: string; applicationId: string; category: Category; amount: number; decision: ApprovalDecision };

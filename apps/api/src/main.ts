@@ -1,0 +1,37 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from '@kcflow/config';
+import { createLogger, openInfrastructure } from '@kcflow/runtime';
+import { createApp } from './create-app';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel, 'kcflow-api');
+  if (config.auth.usingDevSecret) {
+    logger.warn(
+      'AUTH_JWT_SECRET is not set: tokens are signed with the documented DEVELOPMENT secret. Anyone can mint tokens. Never run like this in production.',
+    );
+  }
+  const infrastructure = await openInfrastructure(config, logger.child({ component: 'projections' }));
+  const app = await createApp(config, infrastructure, logger);
+  if (config.projectionsInProcess) await infrastructure.projections.start();
+  app.getHttpAdapter().getInstance().addHook('onClose', async () => infrastructure.close());
+  await app.listen(config.port, config.host);
+  logger.info(
+    { port: config.port, eventStore: config.eventStore.kind, projectionsInProcess: config.projectionsInProcess },
+    `KCFlow API listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port} (docs at /docs)`,
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,141 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { DEV_JWT_SECRET, signDevToken } from './dev-token';
+import { InvalidTokenError, JwtVerifier, TokenVerificationUnavailableError } from './jwt-verifier';
+
+const secretKey = new TextEncoder().encode(DEV_JWT_SECRET);
+
+/** An HS256 token with exactly the given claims (no defaults), to probe claim checks. */
+function hs256(claims: Record<string, unknown>, key: Uint8Array = secretKey): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(key);
+}
+
+const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+
+async function refusal(verifier: JwtVerifier, token: string): Promise<string> {
+  const error = await verifier.verify(token).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(InvalidTokenError);
+  return (error as InvalidTokenError).reason;
+}
+
+describe('JwtVerifier with the development secret (HS256)', () => {
+  const verifier = new JwtVerifier({ jwtSecret: DEV_JWT_SECRET });
+
+  it('turns a dev token into the actor it names', async () => {
+    const token = await signDevToken({ sub: 'alice', roles: ['committee', 'finance'], name: 'Nguyễn Văn A' }, DEV_JWT_SECRET);
+    await expect(verifier.verify(token)).resolves.toEqual({ id: 'alice', roles: ['committee', 'finance'], name: 'Nguyễn Văn A' });
+    expect(verifier.mode).toBe('dev-secret');
+  });
+
+  it('refuses an expired token', async () => {
+    const token = await signDevToken({ sub: 'alice', roles: ['admin'], expiresIn: '-1h' }, DEV_JWT_SECRET);
+    expect(await refusal(verifier, token)).toBe('token has expired');
+  });
+
+  it('refuses a token signed with another secret', async () => {
+    const token = await signDevToken({ sub: 'alice', roles: ['admin'] }, 'another-secret-of-at-least-32-characters');
+    expect(await refusal(verifier, token)).toBe('signature verification failed');
+  });
+
+  it.each(['', 'garbage', 'a.b.c', 'eyJhbGciOiJIUzI1NiJ9.bm90anNvbg.c2ln'])('refuses the garbled token %j', async (token) => {
+    expect(await refusal(verifier, token)).toMatch(/malformed token|signature verification failed/);
+  });
+
+  it('refuses an unsigned token (alg "none")', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ sub: 'mallory', roles: ['admin'], exp: inAnHour() })).toString('base64url');
+    expect(await refusal(verifier, `${header}.${payload}.`)).toBe('signing algorithm not accepted');
+  });
+
+  const exp = inAnHour();
+  it.each([
+    [{ roles: ['admin'], exp }, 'missing required "sub" claim'],
+    [{ sub: 'alice', roles: ['admin'] }, 'missing required "exp" claim'],
+    [{ sub: '  ', roles: ['admin'], exp }, '"sub" claim must be a non-empty string'],
+    [{ sub: 'alice', exp }, '"roles" claim must be an array of role names'],
+    [{ sub: 'alice', roles: 'admin', exp }, '"roles" claim must be an array of role names'],
+    [{ sub: 'alice', roles: ['admin', 7], exp }, '"roles" claim must be an array of role names'],
+    [{ sub: 'alice', roles: ['admin', 'superuser'], exp }, 'unknown role "superuser"'],
+    [{ sub: 'alice', roles: ['admin'], name: 42, exp }, '"name" claim must be a string'],
+  ])('refuses the claims %j: %s', async (claims, reason) => {
+    expect(await refusal(verifier, await hs256(claims))).toBe(reason);
+  });
+
+  it('accepts an empty role list (the guard then refuses every rule) and drops duplicate roles', async () => {
+    await expect(verifier.verify(await hs256({ sub: 'x', roles: [], exp: inAnHour() }))).resolves.toEqual({ id: 'x', roles: [] });
+    await expect(verifier.verify(await hs256({ sub: 'x', roles: ['admin', 'admin'], exp: inAnHour() }))).resolves.toEqual({
+      id: 'x',
+      roles: ['admin'],
+    });
+  });
+
+  it('needs a secret or a key set', () => {
+    expect(() => new JwtVerifier({})).toThrow(/jwtSecret or jwksUrl/);
+  });
+});
+
+describe('JwtVerifier with an identity provider key set (RS256)', () => {
+  const issuer = 'https://id.example.gov.vn';
+  const audience = 'kcflow-api';
+  let server: Server;
+  let jwksUrl: string;
+  let privateKey: CryptoKey;
+  let verifier: JwtVerifier;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('RS256');
+    privateKey = pair.privateKey;
+    const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'key-1', alg: 'RS256', use: 'sig' };
+    server = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+    verifier = new JwtVerifier({ jwksUrl, issuer, audience, jwtSecret: DEV_JWT_SECRET });
+  });
+
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  function rs256(overrides: { iss?: string; aud?: string; kid?: string } = {}): Promise<string> {
+    return new SignJWT({ roles: ['inspector'], name: 'Thanh tra' })
+      .setProtectedHeader({ alg: 'RS256', kid: overrides.kid ?? 'key-1' })
+      .setSubject('insp-1')
+      .setIssuer(overrides.iss ?? issuer)
+      .setAudience(overrides.aud ?? audience)
+      .setExpirationTime('5m')
+      .sign(privateKey);
+  }
+
+  it('accepts a token from the identity provider', async () => {
+    await expect(verifier.verify(await rs256())).resolves.toEqual({ id: 'insp-1', roles: ['inspector'], name: 'Thanh tra' });
+    expect(verifier.mode).toBe('jwks');
+  });
+
+  it('refuses another issuer or audience', async () => {
+    expect(await refusal(verifier, await rs256({ iss: 'https://evil.example' }))).toBe('unexpected "iss" claim value');
+    expect(await refusal(verifier, await rs256({ aud: 'another-api' }))).toBe('unexpected "aud" claim value');
+  });
+
+  it('refuses a development HS256 token, even one signed with the configured secret', async () => {
+    const token = await signDevToken({ sub: 'alice', roles: ['admin'] }, DEV_JWT_SECRET);
+    expect(await refusal(verifier, token)).toBe('signing algorithm not accepted');
+  });
+
+  it('refuses a token whose key is not in the key set', async () => {
+    expect(await refusal(verifier, await rs256({ kid: 'key-2' }))).toBe('no single key of the identity provider matches the token');
+  });
+
+  it('reports an unreachable key set as unavailable, not as a bad token', async () => {
+    const offline = new JwtVerifier({ jwksUrl: 'http://127.0.0.1:1/jwks.json', issuer, audience });
+    await expect(offline.verify(await rs256())).rejects.toBeInstanceOf(TokenVerificationUnavailableError);
+  });
+
+  it('needs issuer and audience', () => {
+    expect(() => new JwtVerifier({ jwksUrl, issuer })).toThrow(/issuer and audience/);
+  });
+});

@@ -1,0 +1,109 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { isRole, type Actor, type Role } from './actor';
+
+/** Plain options, so the application can fill them from its configuration. */
+export interface AuthOptions {
+  /** HS256 secret (development). Ignored when `jwksUrl` is set. */
+  jwtSecret?: string;
+  /** RS256 key set of the identity provider (production); requires `issuer` and `audience`. */
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+}
+
+/** The token was presented but cannot be trusted. `reason` is safe to show; it never holds the token. */
+export class InvalidTokenError extends Error {
+  constructor(readonly reason: string) {
+    super(`Invalid bearer token: ${reason}`);
+    this.name = 'InvalidTokenError';
+  }
+}
+
+/** The identity provider's key set could not be fetched: our problem, not the caller's (503). */
+export class TokenVerificationUnavailableError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('The identity provider key set is unavailable', options);
+    this.name = 'TokenVerificationUnavailableError';
+  }
+}
+
+// Tolerates small clock differences between the identity provider and this server.
+const CLOCK_TOLERANCE_SECONDS = 30;
+const MAX_ROLE_ECHO = 40;
+
+/**
+ * Turns a bearer token into an Actor. Development: HS256 with a shared secret. Production:
+ * RS256 keys from the identity provider's JWKS, with issuer and audience checked; HS256 is
+ * then refused, so a leaked development secret cannot mint production tokens.
+ */
+export class JwtVerifier {
+  readonly mode: 'dev-secret' | 'jwks';
+  private readonly verifyJwt: (token: string) => Promise<JWTPayload>;
+
+  constructor(options: AuthOptions) {
+    // A token without expiry would be a credential for ever.
+    const common: JWTVerifyOptions = { requiredClaims: ['sub', 'exp'], clockTolerance: CLOCK_TOLERANCE_SECONDS };
+    if (options.jwksUrl) {
+      if (!options.issuer || !options.audience) {
+        throw new Error('AuthOptions: jwksUrl requires issuer and audience');
+      }
+      const keySet = createRemoteJWKSet(new URL(options.jwksUrl));
+      const verifyOptions = { ...common, algorithms: ['RS256'], issuer: options.issuer, audience: options.audience };
+      this.mode = 'jwks';
+      this.verifyJwt = async (token) => (await jwtVerify(token, keySet, verifyOptions)).payload;
+    } else if (options.jwtSecret) {
+      const secret = new TextEncoder().encode(options.jwtSecret);
+      const verifyOptions = { ...common, algorithms: ['HS256'] };
+      this.mode = 'dev-secret';
+      this.verifyJwt = async (token) => (await jwtVerify(token, secret, verifyOptions)).payload;
+    } else {
+      throw new Error('AuthOptions: either jwtSecret or jwksUrl is required');
+    }
+  }
+
+  async verify(token: string): Promise<Actor> {
+    let payload: JWTPayload;
+    try {
+      payload = await this.verifyJwt(token);
+    } catch (error) {
+      throw classifyJoseError(error);
+    }
+    return actorFromClaims(payload);
+  }
+}
+
+export function actorFromClaims(claims: JWTPayload): Actor {
+  const { sub, roles, name } = claims;
+  if (typeof sub !== 'string' || sub.trim() === '') {
+    throw new InvalidTokenError('"sub" claim must be a non-empty string');
+  }
+  if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) {
+    throw new InvalidTokenError('"roles" claim must be an array of role names');
+  }
+  const unknown = roles.find((role) => !isRole(role));
+  if (unknown !== undefined) {
+    throw new InvalidTokenError(`unknown role ${JSON.stringify(String(unknown).slice(0, MAX_ROLE_ECHO))}`);
+  }
+  if (name !== undefined && typeof name !== 'string') {
+    throw new InvalidTokenError('"name" claim must be a string');
+  }
+  const actor: Actor = { id: sub, roles: [...new Set(roles as Role[])] };
+  if (name) actor.name = name;
+  return actor;
+}
+
+function classifyJoseError(error: unknown): Error {
+  if (error instanceof errors.JWTExpired) return new InvalidTokenError('token has expired');
+  // jose's claim messages name the claim, never its value, e.g. 'unexpected "iss" claim value'.
+  if (error instanceof errors.JWTClaimValidationFailed) return new InvalidTokenError(error.message);
+  if (error instanceof errors.JWSSignatureVerificationFailed) return new InvalidTokenError('signature verification failed');
+  if (error instanceof errors.JOSEAlgNotAllowed) return new InvalidTokenError('signing algorithm not accepted');
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    return new InvalidTokenError('no single key of the identity provider matches the token');
+  }
+  // The identity provider's key set could not be used: a fault on our side, not the caller's.
+  const keySetFault = error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || error instanceof errors.JWKInvalid;
+  if (keySetFault || !(error instanceof errors.JOSEError)) return new TokenVerificationUnavailableError({ cause: error });
+  // JWSInvalid, JWTInvalid, JOSENotSupported and the like: the token is not a usable JWT.
+  return new InvalidTokenError('malformed token');
+}

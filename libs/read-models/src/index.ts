@@ -1,0 +1,13 @@
+import { applicationsProjection } from './applications/applications.projection';
+import { budgetProjection } from './budget/budget.projection';
+import { Projection } from './projection';
+
+export * from './projection';
+export * from './projection-runner';
+export * from './applications/applications.projection';
+export * from './applications/applications.query';
+export * from './budget/budget.projection';
+export * from './budget/budget.query';
+
+/** Every read model the API and the worker run. */
+export const ALL_PROJECTIONS: readonly Projection[] = [applicationsProjection, budgetProjection];

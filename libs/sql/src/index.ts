@@ -1,0 +1,3 @@
+export * from './sql-database';
+export * from './pg-database';
+export * from './pglite-database';

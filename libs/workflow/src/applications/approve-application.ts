@@ -1,0 +1,82 @@
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { Inject } from '@nestjs/common';
+import { Application, applicationStream, decideApplication, DomainError, programmeStream } from '@kcflow/domain';
+import type { EventStore } from '@kcflow/event-store';
+import { BudgetLedger } from '../budget/budget-ledger';
+import { applicationAggregate, programmeAggregate } from '../shared/aggregates';
+import { CommandContext } from '../shared/command-context';
+import { CommandLoop, loadStream } from '../shared/command-loop';
+import { PreconditionFailedError } from '../shared/errors';
+import { EVENT_STORE } from '../shared/tokens';
+import { CommandAnswer } from './application-view';
+
+export class ApproveApplicationCommand {
+  constructor(
+    readonly applicationId: string,
+    readonly data: { decisionNumber: string; decisionDate: string; approvedAmount: number },
+    readonly context: CommandContext,
+  ) {}
+}
+
+/**
+ * Approval spans two streams. The budget is committed first, on the programme stream, so
+ * that no interleaving of approvals can commit more than the allocation (invariant 3);
+ * the decision is then recorded on the application stream. If that second write is
+ * refused, the commitment is released again before answering. If the process dies between
+ * the two, the commitment carries the whole decision and the reconciliation pass finishes
+ * the approval (or releases the money when the application can no longer be approved).
+ */
+@CommandHandler(ApproveApplicationCommand)
+export class ApproveApplicationHandler implements ICommandHandler<ApproveApplicationCommand, CommandAnswer> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly loop: CommandLoop,
+    private readonly ledger: BudgetLedger,
+  ) {}
+
+  async execute({ applicationId, data, context }: ApproveApplicationCommand): Promise<CommandAnswer> {
+    // 1. Decide on the application as it stands, so a refusal costs no budget write.
+    const stream = applicationStream(applicationId);
+    const { state, revision } = await loadStream(this.store, applicationAggregate, stream);
+    if (context.expectedRevision !== undefined && context.expectedRevision !== revision) {
+      throw new PreconditionFailedError(context.expectedRevision, revision);
+    }
+    const actor = { id: context.actorId };
+    if (state.status === 'approved' && sameDecision(state, data)) {
+      // The same decision again (a retry after a lost answer): nothing more to write.
+      return { id: applicationId, revision: revision ?? 0, status: state.status, paymentStatus: state.paymentStatus };
+    }
+    const advanceShare = await this.advanceShare(state);
+    const command = { type: 'ApproveApplication' as const, actor, data: { ...data, advanceShare } };
+    decideApplication(command, state);
+    const application = state as Application;
+
+    // 2. Commit the budget.
+    const decision = { ...data, approvedBy: context.actorId };
+    await this.ledger.commit(application.programmeId, applicationId, application.category, decision, context);
+
+    // 3. Record the decision; if that is refused, hand the money back.
+    try {
+      const result = await this.loop.execute(applicationAggregate, stream, context, (s) =>
+        s.status === 'approved' && sameDecision(s, data) ? [] : decideApplication(command, s),
+      );
+      const approved = result.state as Application;
+      return { id: applicationId, revision: result.revision ?? 0, status: approved.status, paymentStatus: approved.paymentStatus };
+    } catch (error) {
+      if (error instanceof DomainError || error instanceof PreconditionFailedError) {
+        await this.ledger.release(application.programmeId, applicationId, 0, `approval not recorded: ${error.message}`, context);
+      }
+      throw error;
+    }
+  }
+
+  private async advanceShare(state: { status: string; programmeId?: string }): Promise<number> {
+    if (state.status === 'none' || !state.programmeId) return 0;
+    const { state: programme } = await loadStream(this.store, programmeAggregate, programmeStream(state.programmeId));
+    return programme.status === 'open' ? programme.advanceShare : 0;
+  }
+}
+
+function sameDecision(state: Application, data: { decisionNumber: string; approvedAmount: number }): boolean {
+  return state.decision?.outcome === 'approved' && state.decision.decisionNumber === data.decisionNumber && state.approvedAmount === data.approvedAmount;
+}

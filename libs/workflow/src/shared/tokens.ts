@@ -1,0 +1,3 @@
+/** Injection tokens for the ports the workflow needs from the outside. */
+export const EVENT_STORE = Symbol('EventStore');
+export const CLOCK = Symbol('Clock');

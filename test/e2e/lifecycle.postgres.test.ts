@@ -1,0 +1,4 @@
+import { describeWithPostgres } from '../support/services';
+import { describeLifecycle } from './lifecycle.suite';
+
+describeWithPostgres('KCFlow over HTTP on PostgreSQL', () => describeLifecycle('postgres'));
