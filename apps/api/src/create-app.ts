@@ -17,7 +17,6 @@ import { createValidationPipe } from './http/validation';
 export async function createApp(config: AppConfig, infrastructure: Infrastructure, logger: Logger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     loggerInstance: logger.child({ component: 'http' }),
-    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     bodyLimit: config.bodyLimitBytes,
     genReqId: () => randomUUID(),
     // A prototype-polluting key in a body is refused, not silently copied.

@@ -41,7 +41,7 @@ export const CONFIG_VARIABLES = [
   { name: 'RATE_LIMIT_PER_MINUTE', default: '600', description: 'Requests per minute per client; 0 turns the limit off.' },
   { name: 'IDEMPOTENCY_TTL_HOURS', default: '24', description: 'How long an Idempotency-Key and its first response are kept.' },
   { name: 'RECONCILE_INTERVAL_SECONDS', default: '60', description: 'How often the budget reconciliation pass runs; 0 turns it off.' },
-  { name: 'RECONCILE_GRACE_SECONDS', default: '30', description: 'Age a budget commitment without its approval must reach before reconciliation releases it.' },
+  { name: 'RECONCILE_GRACE_SECONDS', default: '30', description: 'Age a budget commitment without its recorded approval must reach before reconciliation finishes the approval or releases the money.' },
   { name: 'BODY_LIMIT_BYTES', default: '1048576', description: 'Largest request body accepted (413 above).' },
 ] as const satisfies readonly ConfigVariable[];
 
