@@ -17,6 +17,8 @@ export type TestStore = 'pglite' | 'postgres';
 /** The API as the e2e suites drive it: over HTTP only, whatever runs behind. */
 export interface TestApp {
   http: () => request.Agent;
+  /** Where the server listens, when it runs as a process of its own. */
+  baseUrl?: string;
   token(role: Role | Role[], sub?: string): Promise<string>;
   /** Waits until the read models reflect every event written so far. */
   settle(): Promise<void>;
@@ -86,6 +88,7 @@ async function startServerProcess(): Promise<TestApp> {
   await waitFor(async () => (await fetch(`${base}/health/ready`)).ok, 60_000, () => `server did not become ready: ${stderr.slice(-2000)}`);
   const inspector = await token('inspector');
   return {
+    baseUrl: base,
     http: () => request.agent(base),
     token,
     async settle() {
