@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import type { EventStore } from '@kcflow/event-store';
+import type { EventStore } from '@kcflow/event-store/port';
 import { ApproveApplicationHandler } from './applications/approve-application';
 import { GetApplicationHandler } from './applications/get-application';
 import { SubmitApplicationHandler } from './applications/submit-application';

@@ -1,7 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
 import { Application, applicationStream, decideApplication, DomainError, programmeStream } from '@kcflow/domain';
-import type { EventStore } from '@kcflow/event-store';
+import type { EventStore } from '@kcflow/event-store/port';
 import { BudgetLedger } from '../budget/budget-ledger';
 import { applicationAggregate, programmeAggregate } from '../shared/aggregates';
 import { CommandContext } from '../shared/command-context';

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Application, applicationStream, refuse } from '@kcflow/domain';
-import type { EventStore } from '@kcflow/event-store';
+import type { EventStore } from '@kcflow/event-store/port';
 import { applicationAggregate } from '../shared/aggregates';
 import { loadStream } from '../shared/command-loop';
 import { EVENT_STORE } from '../shared/tokens';

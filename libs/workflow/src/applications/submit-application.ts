@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Applicant, applicationStream, Category, decideApplication, Project, programmeStream, refuse } from '@kcflow/domain';
-import type { EventStore } from '@kcflow/event-store';
+import type { EventStore } from '@kcflow/event-store/port';
 import { applicationAggregate, programmeAggregate } from '../shared/aggregates';
 import { CommandContext } from '../shared/command-context';
 import { CommandLoop, loadStream } from '../shared/command-loop';

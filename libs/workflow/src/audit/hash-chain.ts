@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { EventMetadata, RecordedEvent } from '@kcflow/event-store';
+import type { EventMetadata, RecordedEvent } from '@kcflow/event-store/port';
 
 /**
  * Tamper evidence: each event's metadata carries the hash of the previous event of its

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Application, applicationStream, OpenProgramme, programmeStream, refuse } from '@kcflow/domain';
-import type { EventStore, RecordedEvent } from '@kcflow/event-store';
+import type { EventStore, RecordedEvent } from '@kcflow/event-store/port';
 import { applicationView } from '../applications/application-view';
 import { programmeView } from '../programmes/programme-view';
 import { applicationAggregate, programmeAggregate } from '../shared/aggregates';

@@ -9,7 +9,7 @@ import {
   ProgrammeEvent,
   programmeStream,
 } from '@kcflow/domain';
-import type { EventStore, RecordedEvent } from '@kcflow/event-store';
+import type { EventStore, RecordedEvent } from '@kcflow/event-store/port';
 import { applicationAggregate } from '../shared/aggregates';
 import { Clock } from '../shared/command-context';
 import { CommandLoop, loadStream } from '../shared/command-loop';

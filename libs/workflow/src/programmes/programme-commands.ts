@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { decideProgramme, OpenProgramme, ProgrammeCommand, programmeStream, refuse } from '@kcflow/domain';
-import type { EventStore } from '@kcflow/event-store';
+import type { EventStore } from '@kcflow/event-store/port';
 import { programmeAggregate } from '../shared/aggregates';
 import { CommandContext } from '../shared/command-context';
 import { CommandLoop, loadStream } from '../shared/command-loop';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EventStore, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '@kcflow/event-store';
+import { EventStore, NewEvent, RecordedEvent, WrongExpectedRevisionError } from '@kcflow/event-store/port';
 import { hashEvent } from '../audit/hash-chain';
 import { Clock, CommandContext } from './command-context';
 import { ConcurrencyRetryExhaustedError, PreconditionFailedError } from './errors';
