@@ -21,7 +21,7 @@ module.exports = {
       severity: 'error',
       from: { path: lib('workflow') },
       to: {
-        path: [`${lib('(sql|read-models|messaging|runtime|auth|config)')}`, '(^|/)apps/', ADAPTER_PACKAGES, `${lib('event-store')}(?!event-store\\.port\\.ts$)`],
+        path: [`${lib('(sql|read-models|messaging|runtime|auth|config)')}`, '(^|/)apps/', ADAPTER_PACKAGES, `${lib('event-store')}(?!(event-store\\.port|port/index)\\.ts$)`],
       },
     },
     {
