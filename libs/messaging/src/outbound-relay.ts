@@ -1,0 +1,207 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, Message } from 'kafkajs';
+import { EventStore, GlobalPosition, RecordedEvent, Subscription, comparePositions, formatPosition, parsePosition } from '@kcflow/event-store';
+import { SqlDatabase, quoteSchema } from '@kcflow/sql';
+import { IntegrationEvent, toIntegrationEvent } from './integration-events';
+import { MessagingLogger, silentLogger } from './kafka-config';
+import { ReplacingProducer } from './producer';
+import { DEFAULT_RETRY_DELAYS, RetryDelays, backoff, errorMessage, retryUntilDone } from './retry';
+import { DEFAULT_TOPICS, TopicSettings, ensureTopics } from './topics';
+
+export interface OutboundRelayOptions {
+  store: EventStore;
+  /** The read-model database; the checkpoint lives in `<schema>.relay_checkpoints`. */
+  db: SqlDatabase;
+  schema: string;
+  kafka: Kafka;
+  /** Default `kcflow.applications.v1`. */
+  topic?: string;
+  topicSettings?: TopicSettings;
+  /** Checkpoint row; default: the topic name, so a new topic is filled from the first event. */
+  name?: string;
+  /** Events read from the store and sent to Kafka at once; default 500. */
+  batchSize?: number;
+  retryDelays?: RetryDelays;
+  /** Most events lag() counts before it stops counting; default 10,000. */
+  lagCountLimit?: number;
+  logger?: MessagingLogger;
+}
+
+export interface RelayLag {
+  /** Position of the last event the broker acknowledged ("commit/prepare"), null before the first. */
+  lastPublishedPosition: string | null;
+  headPosition: string | null;
+  /** Events in the store after the checkpoint (unpublished kinds, e.g. programme events, included). */
+  eventsBehind: number;
+  /** eventsBehind reached lagCountLimit: the store is at least that far ahead. */
+  eventsBehindCapped: boolean;
+}
+
+export interface RelayStatus {
+  running: boolean;
+  /** Integration events the broker acknowledged since start (duplicates after a retry included). */
+  eventsPublished: number;
+  lastError: string | null;
+}
+
+/**
+ * Publishes integration events from the event store (the outbox) to Kafka, at least once:
+ * 1. subscribe to the store from the stored checkpoint;
+ * 2. map each batch to integration events, keyed by application id, and send it as one
+ *    request of an idempotent producer (acks from all in-sync replicas);
+ * 3. only then move the checkpoint to the batch's last event.
+ * A crash between 2 and 3 sends the batch again: consumers drop duplicates by event id.
+ * A failed send is retried with back-off on a fresh producer, the batch whole, until it
+ * goes through; the subscription waits meanwhile, so nothing later overtakes it.
+ */
+export class OutboundRelay {
+  private readonly topic: string;
+  private readonly name: string;
+  private readonly logger: MessagingLogger;
+  private readonly retryDelays: RetryDelays;
+  private subscription?: Subscription;
+  private stopping = new AbortController();
+  private readonly producer: ReplacingProducer;
+  private resubscribe?: Promise<void>;
+  private state: RelayStatus = { running: false, eventsPublished: 0, lastError: null };
+
+  constructor(private readonly options: OutboundRelayOptions) {
+    this.topic = options.topic ?? DEFAULT_TOPICS.applications;
+    this.name = options.name ?? this.topic;
+    this.logger = options.logger ?? silentLogger;
+    this.retryDelays = options.retryDelays ?? DEFAULT_RETRY_DELAYS;
+    this.producer = new ReplacingProducer(options.kafka);
+  }
+
+  private get checkpoints(): string {
+    return `${quoteSchema(this.options.schema)}.relay_checkpoints`;
+  }
+
+  async migrate(): Promise<void> {
+    await this.options.db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteSchema(this.options.schema)}`);
+    await this.options.db.query(
+      `CREATE TABLE IF NOT EXISTS ${this.checkpoints} (
+         name text PRIMARY KEY,
+         position text NOT NULL,
+         updated_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+  }
+
+  /** Creates the checkpoint table and the topic if missing, then relays from the checkpoint. */
+  async start(): Promise<void> {
+    if (this.state.running) return;
+    await this.migrate();
+    await ensureTopics(this.options.kafka, [this.topic], this.options.topicSettings, this.logger);
+    this.stopping = new AbortController();
+    await this.subscribe(0);
+    this.state.running = true;
+  }
+
+  /** Stops after the batch in hand (a send being retried is abandoned, its checkpoint not moved). */
+  async stop(): Promise<void> {
+    this.state.running = false;
+    this.stopping.abort();
+    await this.resubscribe;
+    await this.subscription?.stop();
+    this.subscription = undefined;
+    await this.producer.close();
+  }
+
+  status(): RelayStatus {
+    return { ...this.state };
+  }
+
+  async lag(): Promise<RelayLag> {
+    const limit = this.options.lagCountLimit ?? 10_000;
+    const [checkpoint, head] = await Promise.all([this.checkpoint(), this.options.store.headPosition()]);
+    let eventsBehind = 0;
+    if (head && (!checkpoint || comparePositions(checkpoint, head) < 0)) {
+      eventsBehind = (await this.options.store.readAll({ after: checkpoint, limit })).length;
+    }
+    return {
+      lastPublishedPosition: checkpoint ? formatPosition(checkpoint) : null,
+      headPosition: head ? formatPosition(head) : null,
+      eventsBehind,
+      eventsBehindCapped: eventsBehind >= limit,
+    };
+  }
+
+  private async checkpoint(): Promise<GlobalPosition | undefined> {
+    const [row] = await this.options.db.query<{ position: string }>(`SELECT position FROM ${this.checkpoints} WHERE name = $1`, [this.name]);
+    return row ? parsePosition(row.position) : undefined;
+  }
+
+  private async subscribe(failures: number): Promise<void> {
+    const after = await this.checkpoint();
+    if (this.stopping.signal.aborted) return;
+    this.logger.info({ topic: this.topic, position: after ? formatPosition(after) : null }, 'Kafka relay starting');
+    const subscription = this.options.store.subscribeToAll({
+      after,
+      batchSize: this.options.batchSize ?? 500,
+      handler: async (events) => {
+        await this.publish(events);
+        failures = 0;
+      },
+      onError: (error) => {
+        if (this.subscription === subscription) this.subscription = undefined;
+        if (!this.stopping.signal.aborted) this.restartLater(failures + 1, error);
+      },
+    });
+    this.subscription = subscription;
+  }
+
+  /** The store failed, or an event could not be mapped: start again from the checkpoint. */
+  private restartLater(failures: number, error: unknown): void {
+    this.state.lastError = errorMessage(error);
+    const retryInMs = backoff(failures, this.retryDelays);
+    this.logger.error({ topic: this.topic, err: error, retryInMs }, 'Kafka relay stopped on an error; resubscribing from the checkpoint');
+    const signal = this.stopping.signal;
+    this.resubscribe = sleep(retryInMs, undefined, { signal })
+      .then(() => this.subscribe(failures))
+      .catch((next: unknown) => {
+        if (!signal.aborted) this.restartLater(failures + 1, next);
+      });
+  }
+
+  private async publish(events: RecordedEvent[]): Promise<void> {
+    const messages = events.map(toIntegrationEvent).filter((e): e is IntegrationEvent => e !== undefined).map(toMessage);
+    const last = events[events.length - 1].position;
+    if (messages.length > 0) {
+      await retryUntilDone(
+        () => this.producer.send({ topic: this.topic, messages }),
+        this.stopping.signal,
+        this.retryDelays,
+        (error, attempt, delayMs) => this.retrying('Kafka relay could not publish; retrying the batch', error, attempt, delayMs),
+      );
+      this.state.eventsPublished += messages.length;
+    }
+    await retryUntilDone(() => this.saveCheckpoint(last), this.stopping.signal, this.retryDelays, (error, attempt, delayMs) =>
+      this.retrying('Kafka relay could not save its checkpoint; retrying', error, attempt, delayMs),
+    );
+    this.state.lastError = null;
+  }
+
+  private retrying(message: string, error: unknown, attempt: number, retryInMs: number): void {
+    this.state.lastError = errorMessage(error);
+    this.logger.warn({ topic: this.topic, err: error, attempt, retryInMs }, message);
+  }
+
+  private async saveCheckpoint(position: GlobalPosition): Promise<void> {
+    await this.options.db.query(
+      `INSERT INTO ${this.checkpoints} (name, position, updated_at) VALUES ($1, $2, now())
+       ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = now()`,
+      [this.name, formatPosition(position)],
+    );
+  }
+}
+
+export const INTEGRATION_EVENT_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
+
+function toMessage(event: IntegrationEvent): Message {
+  return {
+    key: event.subject,
+    value: JSON.stringify(event),
+    headers: { 'kcflow-event-id': event.id, 'kcflow-event-type': event.type, 'content-type': INTEGRATION_EVENT_CONTENT_TYPE },
+  };
+}
