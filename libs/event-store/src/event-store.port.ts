@@ -77,6 +77,11 @@ export interface Subscription {
 }
 
 export interface EventStore {
+  /**
+   * Appends atomically, or throws WrongExpectedRevisionError and appends nothing. With no
+   * events it only checks `expected` and returns where the stream stands: revision -1 if it
+   * does not exist, and the position of its last event, or (0, 0).
+   */
   append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
   /** All events of the stream in revision order; an empty array if the stream does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
@@ -85,6 +90,11 @@ export interface EventStore {
   subscribeToAll(options: SubscribeOptions): Subscription;
   /** Position of the last committed event that readAll can return, or undefined when empty. */
   headPosition(): Promise<GlobalPosition | undefined>;
+  /**
+   * Optional: how many events readAll can return after `after` (all of them if omitted), for
+   * projection lag and rebuild progress. Stores that cannot count cheaply leave it out.
+   */
+  countEvents?(after?: GlobalPosition): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -28,7 +28,9 @@ export class PgliteDatabase implements SqlDatabase {
 
   transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     return this.pglite.transaction((tx) =>
-      work({ query: async <Row>(sql: string, params: readonly unknown[] = []) => (await tx.query<Row>(sql, [...params])).rows }),
+      work({
+        query: async <Row>(sql: string, params: readonly unknown[] = []) => (await tx.query<Row>(sql, [...params])).rows,
+      }),
     );
   }
 

@@ -37,7 +37,7 @@ export class InMemoryEventStore implements EventStore {
     for (const event of events) {
       const position = { commit: BigInt(this.events.length), prepare: BigInt(this.events.length) };
       // Stored as JSON, like the persistent stores, so tests see what those would return.
-      const recorded: RecordedEvent = { ...roundTrip(event), streamId, revision: stream.length, position, recordedAt: new Date() };
+      const recorded = { ...roundTrip(event), streamId, revision: stream.length, position, recordedAt: new Date() };
       stream.push(recorded);
       this.events.push(recorded);
       this.eventIds.add(event.id);
@@ -64,6 +64,10 @@ export class InMemoryEventStore implements EventStore {
 
   async headPosition(): Promise<GlobalPosition | undefined> {
     return this.events.at(-1)?.position;
+  }
+
+  async countEvents(after?: GlobalPosition): Promise<number> {
+    return Math.max(0, this.events.length - (after ? Number(after.prepare) + 1 : 0));
   }
 
   /** Stops the subscriptions; the events stay, as they would in a database. */

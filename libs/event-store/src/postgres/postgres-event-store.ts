@@ -38,15 +38,10 @@ interface EventRow extends PositionRow {
   recorded_at: Date;
 }
 
-const EVENT_COLUMNS = 'stream_id, stream_revision, transaction_id, global_position, event_id, type, data, metadata, recorded_at';
+const EVENT_COLUMNS =
+  'stream_id, stream_revision, transaction_id, global_position, event_id, type, data, metadata, recorded_at';
 
-/**
- * The event store in PostgreSQL: the same SQL runs on a real server (`pg`) and on PGlite.
- *
- * `streams` holds each stream's last revision. An append first moves that row forward, on
- * the condition the writer expects; the row lock this takes makes concurrent writers of
- * one stream wait for each other, and the loser finds the condition no longer holds.
- */
+/** The event store in PostgreSQL: the same SQL runs on a real server (`pg`) and on PGlite. */
 export class PostgresEventStore implements EventStore {
   private readonly db: SqlDatabase;
   private readonly schemaName: string;
@@ -67,11 +62,6 @@ export class PostgresEventStore implements EventStore {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.schemaName]);
       await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.s}`);
       await tx.query(`
-        CREATE TABLE IF NOT EXISTS ${this.s}.streams (
-          stream_id text PRIMARY KEY,
-          revision bigint NOT NULL
-        )`);
-      await tx.query(`
         CREATE TABLE IF NOT EXISTS ${this.s}.events (
           global_position bigserial PRIMARY KEY,
           transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
@@ -84,21 +74,31 @@ export class PostgresEventStore implements EventStore {
           recorded_at timestamptz NOT NULL DEFAULT now(),
           UNIQUE (stream_id, stream_revision)
         )`);
-      await tx.query(`CREATE INDEX IF NOT EXISTS events_commit_order ON ${this.s}.events (transaction_id, global_position)`);
+      await tx.query(
+        `CREATE INDEX IF NOT EXISTS events_commit_order ON ${this.s}.events (transaction_id, global_position)`,
+      );
     });
   }
 
-  /**
-   * Appends in one transaction. A duplicate event id fails the append (unique violation).
-   * Appending no events writes nothing: it checks the expectation and returns the stream's
-   * revision (-1 if it does not exist) and its last event's position ((0, 0) if none).
-   */
+  /** Appends in one transaction. A duplicate event id fails the append (unique violation). */
   async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    if (events.length === 0) return this.checkExpectation(streamId, expected);
-
     const result = await this.db.transaction(async (tx) => {
-      const revision = await this.claimRevisions(tx, streamId, expected, events.length);
-      const first = revision - events.length + 1;
+      // 1. Queue behind the other writers of this stream. Unlike a row lock, an advisory
+      //    lock is taken before this transaction has an id, so of two writers of a stream
+      //    the first to commit also has the lower id, and readAll (ordered by transaction
+      //    id) keeps each stream in revision order. A hash collision only makes two
+      //    streams queue together.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${this.schemaName}/${streamId}`]);
+
+      // 2. With the lock held, the stream's last committed revision cannot move.
+      const last = await this.lastEvent(tx, streamId);
+      const actual = last?.revision ?? 'no_stream';
+      if (!meetsExpectation(expected, actual)) throw new WrongExpectedRevisionError(streamId, expected, actual);
+      if (events.length === 0) return last ?? { revision: -1, position: { commit: 0n, prepare: 0n } };
+
+      // 3. Insert, numbering revisions on from the last; (stream_id, stream_revision) is unique
+      //    should anything bypass the lock.
+      const first = (last?.revision ?? -1) + 1;
       const params: unknown[] = [streamId];
       const rows = events.map((event, i) => {
         params.push(first + i, event.id, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
@@ -111,10 +111,10 @@ export class PostgresEventStore implements EventStore {
          RETURNING transaction_id, global_position`,
         params,
       );
-      const positions = inserted.map(toPosition);
-      return { revision, position: positions.reduce((a, b) => (b.prepare > a.prepare ? b : a)) };
+      const position = inserted.map(toPosition).reduce((a, b) => (b.prepare > a.prepare ? b : a));
+      return { revision: first + events.length - 1, position };
     });
-    this.subscriptions.notifyAppended();
+    if (events.length > 0) this.subscriptions.notifyAppended();
     return result;
   }
 
@@ -169,59 +169,27 @@ export class PostgresEventStore implements EventStore {
     return row && toPosition(row);
   }
 
+  /** The events readAll would return after `after`: the same condition, counted. */
+  async countEvents(after?: GlobalPosition): Promise<number> {
+    const from = after ?? { commit: 0n, prepare: 0n };
+    const [row] = await this.db.query<{ count: string }>(
+      `SELECT count(*) AS count FROM ${this.s}.events
+       WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
+      [from.commit.toString(), from.prepare.toString()],
+    );
+    return Number(row.count);
+  }
+
   /** Stops the subscriptions; the database is the caller's to close. */
   async close(): Promise<void> {
     await this.subscriptions.stopAll();
   }
 
-  /** Moves the stream's revision forward by `count` if it stands as expected; returns the new last revision. */
-  private async claimRevisions(tx: SqlQueryable, streamId: string, expected: ExpectedRevision, count: number): Promise<number> {
-    const streams = `${this.s}.streams`;
-    const params = [streamId, count];
-    let claimed: { revision: string }[];
-    if (expected === 'any') {
-      claimed = await tx.query(
-        `INSERT INTO ${streams} AS s (stream_id, revision) VALUES ($1, $2::bigint - 1)
-         ON CONFLICT (stream_id) DO UPDATE SET revision = s.revision + $2::bigint
-         RETURNING revision`,
-        params,
-      );
-    } else if (expected === 'no_stream') {
-      claimed = await tx.query(
-        `INSERT INTO ${streams} (stream_id, revision) VALUES ($1, $2::bigint - 1)
-         ON CONFLICT (stream_id) DO NOTHING
-         RETURNING revision`,
-        params,
-      );
-    } else if (expected === 'stream_exists') {
-      claimed = await tx.query(
-        `UPDATE ${streams} SET revision = revision + $2::bigint WHERE stream_id = $1 RETURNING revision`,
-        params,
-      );
-    } else {
-      claimed = await tx.query(
-        `UPDATE ${streams} SET revision = revision + $2::bigint WHERE stream_id = $1 AND revision = $3 RETURNING revision`,
-        [...params, expected],
-      );
-    }
-    if (claimed.length === 0) {
-      const last = await this.lastEvent(tx, streamId);
-      throw new WrongExpectedRevisionError(streamId, expected, last?.revision ?? 'no_stream');
-    }
-    return Number(claimed[0].revision);
-  }
-
-  private async checkExpectation(streamId: string, expected: ExpectedRevision): Promise<AppendResult> {
-    const last = await this.lastEvent(this.db, streamId);
-    if (!meetsExpectation(expected, last?.revision ?? 'no_stream')) {
-      throw new WrongExpectedRevisionError(streamId, expected, last?.revision ?? 'no_stream');
-    }
-    return last ?? { revision: -1, position: { commit: 0n, prepare: 0n } };
-  }
-
-  private async lastEvent(db: SqlQueryable, streamId: string): Promise<AppendResult | undefined> {
-    const [row] = await db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 ORDER BY stream_revision DESC LIMIT 1`,
+  private async lastEvent(tx: SqlQueryable, streamId: string): Promise<AppendResult | undefined> {
+    const [row] = await tx.query<PositionRow & { stream_revision: string }>(
+      `SELECT stream_revision, transaction_id, global_position FROM ${this.s}.events
+       WHERE stream_id = $1 ORDER BY stream_revision DESC LIMIT 1`,
       [streamId],
     );
     return row && { revision: Number(row.stream_revision), position: toPosition(row) };
