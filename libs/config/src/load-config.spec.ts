@@ -195,10 +195,34 @@ describe('CONFIG_VARIABLES (the README table)', () => {
     // A variable loadConfig reads but the table lacks would not be typed as a ConfigVariableName,
     // so this checks the other way round: each documented variable is really read.
     const unread = CONFIG_VARIABLES.filter(({ name }) => {
-      const garbage = name === 'DATA_DIR' || name === 'HOST' || name === 'KAFKA_CLIENT_ID' || name === 'AUTH_ISSUER' || name === 'AUTH_AUDIENCE';
-      if (garbage) return false; // free text: any value is valid
-      return problemsOf({ [name]: 'ÿ not valid ÿ' }).every((problem) => !problem.includes(name));
+      const freeText = ['DATA_DIR', 'HOST', 'KAFKA_CLIENT_ID', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'];
+      if (freeText.includes(name)) return false; // any value is valid
+      // The other Kafka settings are read only when Kafka is configured.
+      const context = name.startsWith('KAFKA_') && name !== 'KAFKA_BROKERS' ? { KAFKA_BROKERS: '127.0.0.1:9092' } : {};
+      return problemsOf({ ...context, [name]: 'ÿ not valid ÿ' }).every((problem) => !problem.includes(name));
     });
     expect(unread).toEqual([]);
+  });
+});
+
+describe('Kafka settings', () => {
+  it('is off without KAFKA_BROKERS', () => {
+    expect(loadConfig({}).kafka).toBeUndefined();
+  });
+
+  it('reads brokers, TLS and SASL; SASL forces TLS', () => {
+    expect(loadConfig({ KAFKA_BROKERS: 'a:9092,b:9093' }).kafka).toEqual({ brokers: ['a:9092', 'b:9093'], clientId: 'kcflow', ssl: false, topicPartitions: 3 });
+    expect(
+      loadConfig({ KAFKA_BROKERS: 'a:9092', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'kc', KAFKA_SASL_PASSWORD: 'pw' }).kafka,
+    ).toMatchObject({ ssl: true, sasl: { mechanism: 'scram-sha-512', username: 'kc', password: 'pw' } });
+  });
+
+  it('refuses SASL without credentials or over plain text', () => {
+    expect(problemsOf({ KAFKA_BROKERS: 'a:9092', KAFKA_SASL_MECHANISM: 'plain' })).toEqual(
+      expect.arrayContaining(['KAFKA_SASL_USERNAME is required', 'KAFKA_SASL_PASSWORD is required']),
+    );
+    expect(problemsOf({ KAFKA_BROKERS: 'a:9092', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', KAFKA_SSL: 'false' })).toEqual([
+      'KAFKA_SSL cannot be false when KAFKA_SASL_MECHANISM is set',
+    ]);
   });
 });

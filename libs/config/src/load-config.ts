@@ -38,13 +38,25 @@ export interface AppConfig {
   projectionsInProcess: boolean;
   auth: AuthConfig;
   /** Undefined: Kafka is not configured. */
-  kafka: { brokers: string[]; clientId: string } | undefined;
+  kafka: KafkaSettings | undefined;
   /** 0: no rate limit. */
   rateLimitPerMinute: number;
   idempotencyTtlHours: number;
   reconcileIntervalSeconds: number;
   reconcileGraceSeconds: number;
   bodyLimitBytes: number;
+}
+
+export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  /** TLS to the brokers (on when SASL is used). */
+  ssl: boolean;
+  sasl?: { mechanism: (typeof KAFKA_SASL_MECHANISMS)[number]; username: string; password: string };
+  /** Partitions of the topics KCFlow creates when they are absent. */
+  topicPartitions: number;
 }
 
 /** The configuration is wrong; `problems` names each variable and why, one line each. */
@@ -166,7 +178,14 @@ function readKafka(read: EnvReader): AppConfig['kafka'] {
   const brokers = list.split(',').map((broker) => broker.trim());
   const bad = brokers.filter((broker) => !HOST_PORT.test(broker) || Number(broker.split(':')[1]) > 65_535);
   if (bad.length > 0) read.problem(`KAFKA_BROKERS must be a comma-separated list of host:port (got "${list}")`);
-  return { brokers, clientId };
+  const topicPartitions = read.integer('KAFKA_TOPIC_PARTITIONS', 1, 1000);
+  if (!read.isSet('KAFKA_SASL_MECHANISM')) return { brokers, clientId, ssl: read.boolean('KAFKA_SSL') ?? false, topicPartitions };
+  const mechanism = read.oneOf('KAFKA_SASL_MECHANISM', KAFKA_SASL_MECHANISMS);
+  const username = read.text('KAFKA_SASL_USERNAME');
+  const password = read.text('KAFKA_SASL_PASSWORD');
+  // Credentials never cross the network in clear text.
+  if (read.boolean('KAFKA_SSL') === false) read.problem('KAFKA_SSL cannot be false when KAFKA_SASL_MECHANISM is set');
+  return { brokers, clientId, ssl: true, sasl: { mechanism, username, password }, topicPartitions };
 }
 
 /**
