@@ -1,14 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import {
-  ApplicationEvent,
-  Applicant,
-  Category,
-  DEFAULT_CAPS,
-  Project,
-  ProgrammeEvent,
-  applicationStream,
-  programmeStream,
-} from '@kcflow/domain';
+import { ProgrammeEvent, applicationStream, programmeStream } from '@kcflow/domain';
 import { InMemoryEventStore, RecordedEvent, formatPosition } from '@kcflow/event-store';
 import {
   ALL_PROJECTIONS,
@@ -17,179 +7,16 @@ import {
   ProjectionRunner,
   applicationsProjection,
   budgetProjection,
+  budgetSummary,
   listApplications,
+  outcomeReport,
   programmeBudget,
 } from '@kcflow/read-models';
 import { PgDatabase, PgliteDatabase, SqlDatabase, quoteSchema } from '@kcflow/sql';
+import { History, M, PROGRAMME, admin, firstHalf, secondHalf } from '../support/read-model-history';
 import { POSTGRES_URL, describeWithPostgres, uniqueSchema } from '../support/services';
 
 jest.setTimeout(60_000);
-
-const M = 1_000_000;
-const PROGRAMME = 'HN-2024-city';
-
-type Actor = { id: string; role: string };
-const admin: Actor = { id: 'admin-1', role: 'admin' };
-const reviewer: Actor = { id: 'reviewer-1', role: 'reviewer' };
-const committee: Actor = { id: 'committee-1', role: 'committee' };
-const finance: Actor = { id: 'finance-1', role: 'finance' };
-
-/** Appends events as the command handlers would, with a clock that moves a minute per event. */
-class History {
-  private clock = Date.parse('2024-03-01T01:00:00.000Z');
-
-  constructor(readonly store: InMemoryEventStore) {}
-
-  async append(streamId: string, event: ProgrammeEvent | ApplicationEvent, actor: Actor, at?: string): Promise<string> {
-    const id = randomUUID();
-    this.clock += 60_000;
-    const metadata = {
-      actorId: actor.id,
-      role: actor.role,
-      correlationId: randomUUID(),
-      causationId: randomUUID(),
-      occurredAt: at ?? new Date(this.clock).toISOString(),
-      schemaVersion: 1,
-    };
-    await this.store.append(streamId, [{ id, type: event.type, data: event.data, metadata }], 'any');
-    return id;
-  }
-
-  async openProgramme(programmeId: string, allocations: Partial<Record<Category, number>>): Promise<void> {
-    const stream = programmeStream(programmeId);
-    await this.append(
-      stream,
-      {
-        type: 'ProgrammeOpened',
-        data: { programmeId, name: 'Kế hoạch khuyến công 2024', year: 2024, fundingSource: 'city', caps: DEFAULT_CAPS, advanceShare: 0.7 },
-      },
-      admin,
-    );
-    for (const [category, amount] of Object.entries(allocations) as [Category, number][]) {
-      await this.append(stream, { type: 'BudgetAllocated', data: { programmeId, category, amount } }, admin);
-    }
-    await this.append(
-      stream,
-      { type: 'TargetsSet', data: { programmeId, targets: { new_designs: { min: 650, max: 800 }, facilities_equipped: { min: 10, max: 15 } } } },
-      admin,
-    );
-  }
-
-  async submit(
-    applicationId: string,
-    category: Category,
-    applicant: Partial<Applicant> & { name: string; district: string },
-    project: Partial<Project> = {},
-    programmeId = PROGRAMME,
-    at?: string,
-  ): Promise<void> {
-    await this.append(
-      applicationStream(applicationId),
-      {
-        type: 'ApplicationSubmitted',
-        data: {
-          applicationId,
-          programmeId,
-          category,
-          ownerId: `owner-${applicationId}`,
-          applicant: { taxCode: `0101${applicationId.replace(/\D/g, '').padStart(6, '0')}`, kind: 'enterprise', commune: 'Phú Nghĩa', ...applicant },
-          project: { title: `Dự án ${applicationId}`, description: '…', totalCost: 1_000 * M, requestedAmount: 200 * M, expectedOutcomes: {}, ...project },
-          cap: DEFAULT_CAPS[category],
-        },
-      },
-      { id: `owner-${applicationId}`, role: 'applicant' },
-      at,
-    );
-  }
-
-  async review(applicationId: string, score: number): Promise<void> {
-    await this.append(
-      applicationStream(applicationId),
-      { type: 'ApplicationReviewed', data: { score, recommendation: 'approve', reviewerId: reviewer.id } },
-      reviewer,
-    );
-  }
-
-  /** The approval as the workflow writes it: budget committed first, then the decision. */
-  async approve(applicationId: string, category: Category, amount: number, programmeId = PROGRAMME): Promise<void> {
-    const decision = { decisionNumber: `QĐ-${applicationId}/UBND`, decisionDate: '2024-04-02', approvedAmount: amount, approvedBy: committee.id };
-    await this.append(programmeStream(programmeId), { type: 'BudgetCommitted', data: { programmeId, applicationId, category, amount, decision } }, committee);
-    await this.append(
-      applicationStream(applicationId),
-      { type: 'ApplicationApproved', data: { ...decision, advanceShare: 0.7 } },
-      committee,
-    );
-  }
-
-  async disburse(applicationId: string, amount: number, paymentRef: string): Promise<void> {
-    await this.append(applicationStream(applicationId), { type: 'FundsDisbursed', data: { paymentRef, amount, paidAt: '2024-05-01' } }, finance);
-  }
-
-  async evaluate(applicationId: string, rating: 'achieved' | 'not_achieved'): Promise<void> {
-    await this.append(
-      applicationStream(applicationId),
-      { type: 'OutcomeEvaluated', data: { outcomes: { jobs_created: 12 }, rating, evaluatorId: reviewer.id } },
-      reviewer,
-    );
-  }
-}
-
-/**
- * The first half of the year: a1 fully paid; a2 paid its advance, rated not achieved, closed
- * and the rest released; a3 amended then rejected; a4 withdrawn.
- */
-async function firstHalf(history: History): Promise<void> {
-  await history.openProgramme(PROGRAMME, { vocational_training: 500 * M, demonstration_model: 2_000 * M, advanced_equipment: 1_000 * M });
-
-  await history.submit('a1', 'advanced_equipment', { name: 'Công ty TNHH Mây tre Phú Vinh', district: 'Chương Mỹ', craftVillage: 'Phú Vinh' }, {
-    totalCost: 600 * M,
-    requestedAmount: 250 * M,
-  });
-  await history.review('a1', 85);
-  await history.approve('a1', 'advanced_equipment', 250 * M);
-  await history.disburse('a1', 175 * M, 'UNC-0001');
-  await history.evaluate('a1', 'achieved');
-  await history.disburse('a1', 75 * M, 'UNC-0002');
-
-  await history.submit('a2', 'demonstration_model', { name: 'HTX Sơn mài Hạ Thái', district: 'Thường Tín', kind: 'cooperative' }, {
-    totalCost: 2_000 * M,
-    requestedAmount: 600 * M,
-  });
-  await history.review('a2', 70);
-  await history.approve('a2', 'demonstration_model', 600 * M);
-  await history.disburse('a2', 420 * M, 'UNC-0003');
-  await history.evaluate('a2', 'not_achieved');
-  await history.append(applicationStream('a2'), { type: 'ApplicationClosed', data: { reason: 'nghiệm thu không đạt' } }, admin);
-  await history.append(
-    programmeStream(PROGRAMME),
-    { type: 'BudgetReleased', data: { programmeId: PROGRAMME, applicationId: 'a2', category: 'demonstration_model', amount: 180 * M, reason: 'closed' } },
-    admin,
-  );
-
-  await history.submit('a3', 'advanced_equipment', { name: 'Hộ kinh doanh Nguyễn Văn Bình', district: 'Chương Mỹ', kind: 'household' });
-  await history.append(applicationStream('a3'), { type: 'RevisionRequested', data: { reason: 'thiếu báo giá', reviewerId: reviewer.id } }, reviewer);
-  await history.append(
-    applicationStream('a3'),
-    { type: 'ApplicationAmended', data: { project: { title: 'Máy cắt laser', description: '…', totalCost: 500 * M, requestedAmount: 150 * M, expectedOutcomes: {} } } },
-    { id: 'owner-a3', role: 'applicant' },
-  );
-  await history.review('a3', 40);
-  await history.append(applicationStream('a3'), { type: 'ApplicationRejected', data: { reason: 'điểm thấp', rejectedBy: committee.id } }, committee);
-
-  await history.submit('a4', 'vocational_training', { name: 'Cơ sở dệt lụa Vạn Phúc', district: 'Ứng Hòa' });
-  await history.append(applicationStream('a4'), { type: 'ApplicationWithdrawn', data: { reason: 'đổi kế hoạch' } }, { id: 'owner-a4', role: 'applicant' });
-}
-
-/** a5 approved, not paid yet; a6 and a7 in another programme, submitted at the same instant. */
-async function secondHalf(history: History): Promise<void> {
-  await history.submit('a5', 'advanced_equipment', { name: 'Công ty CP Gốm Bát Tràng', district: 'Thường Tín' });
-  await history.review('a5', 90);
-  await history.approve('a5', 'advanced_equipment', 200 * M);
-
-  await history.openProgramme('HN-2024-national', { trade_fair: 300 * M });
-  await history.submit('a7', 'trade_fair', { name: 'Làng nghề Chuông', district: 'Thanh Oai' }, {}, 'HN-2024-national', '2024-06-01T00:00:00.000Z');
-  await history.submit('a6', 'trade_fair', { name: 'Làng nghề Quảng Phú Cầu', district: 'Ứng Hòa' }, {}, 'HN-2024-national', '2024-06-01T00:00:00.000Z');
-}
 
 const EXPECTED_BUDGET = {
   programmeId: PROGRAMME,
@@ -363,6 +190,83 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
     });
   });
 
+  describe('outcome report', () => {
+    const none = { target: null, expected: 0, achieved: 0, percentOfMin: null };
+    const range = (min: number, max: number) => ({ min, max });
+
+    beforeEach(async () => {
+      await firstHalf(history);
+      await secondHalf(history);
+      // A 2023 programme, where a1's facility (same tax code) was supported too.
+      await history.openProgramme('HN-2023-city', { trade_fair: 100 * M }, 2023);
+      await history.submit('a8', 'trade_fair', { name: 'Công ty TNHH Mây tre Phú Vinh', district: 'Chương Mỹ', taxCode: '0101000001' }, {
+        totalCost: 100 * M,
+        requestedAmount: 20 * M,
+        expectedOutcomes: { jobs_created: 4 },
+      }, 'HN-2023-city');
+      await history.review('a8', 80);
+      await history.approve('a8', 'trade_fair', 20 * M, 'HN-2023-city');
+      await history.evaluate('a8', 'achieved', { jobs_created: 3, new_designs: 700 });
+      const running = runner();
+      await running.start();
+      await running.waitUntilCaughtUp(10_000);
+    });
+
+    it('sums what approved applications expect and what evaluations achieved, against the targets', async () => {
+      // Approved: a1, a2 (closed after a failed evaluation: still counts), a5; not a3 (rejected) or a4 (withdrawn).
+      expect(await outcomeReport(db, schema, { programmeId: PROGRAMME })).toEqual({
+        programmeId: PROGRAMME,
+        indicators: [
+          { indicator: 'jobs_created', target: null, expected: 35, achieved: 14, percentOfMin: null },
+          { indicator: 'workers_trained', ...none },
+          { indicator: 'managers_trained', ...none },
+          { indicator: 'new_designs', target: range(650, 800), expected: 30, achieved: 5, percentOfMin: 0.8 },
+          { indicator: 'fair_participations', ...none },
+          { indicator: 'facilities_equipped', target: range(10, 15), expected: 2, achieved: 1, percentOfMin: 10 },
+          { indicator: 'export_value_vnd', ...none },
+        ],
+        // a1 and a5 are one facility (one tax code) in one year.
+        supportedFacilities: 2,
+      });
+      expect(await outcomeReport(db, schema, { programmeId: 'no-such-programme' })).toBeUndefined();
+    });
+
+    it('sums targets and figures over a span of years, counting a facility once per year', async () => {
+      const span = await outcomeReport(db, schema, { from: 2023, to: 2024 });
+      expect(span).toMatchObject({ from: 2023, to: 2024, supportedFacilities: 3 });
+      expect(span?.indicators.filter((i) => i.target || i.expected || i.achieved)).toEqual([
+        { indicator: 'jobs_created', target: null, expected: 39, achieved: 17, percentOfMin: null },
+        // Three programmes (2023 city, 2024 city and national) set this target: they add up.
+        { indicator: 'new_designs', target: range(1950, 2400), expected: 30, achieved: 705, percentOfMin: 36.2 },
+        { indicator: 'facilities_equipped', target: range(30, 45), expected: 2, achieved: 1, percentOfMin: 3.3 },
+      ]);
+
+      const y2023 = await outcomeReport(db, schema, { from: 2023, to: 2023 });
+      expect(y2023?.supportedFacilities).toBe(1);
+      expect(y2023?.indicators.find((i) => i.indicator === 'new_designs')).toEqual({
+        indicator: 'new_designs', target: range(650, 800), expected: 0, achieved: 700, percentOfMin: 107.7,
+      });
+      expect(await outcomeReport(db, schema, { from: 2025 })).toEqual({ from: 2025, indicators: expect.any(Array), supportedFacilities: 0 });
+      expect(await outcomeReport(db, schema)).toEqual({ ...span, from: undefined, to: undefined });
+    });
+
+    it('sums budgets per plan year and funding source', async () => {
+      const summary = await budgetSummary(db, schema, { year: 2024 });
+      expect(summary.programmes.map((p) => [p.programmeId, p.year, p.fundingSource, p.allocated, p.committed])).toEqual([
+        [PROGRAMME, 2024, 'city', 3_500 * M, 870 * M],
+        ['HN-2024-national', 2024, 'national', 300 * M, 0],
+      ]);
+      expect(summary.groups).toEqual([
+        { year: 2024, fundingSource: 'city', programmes: 1, ...EXPECTED_BUDGET.totals },
+        { year: 2024, fundingSource: 'national', programmes: 1, allocated: 300 * M, committed: 0, disbursed: 0, available: 300 * M, applicationsApproved: 0, applicationsPaid: 0 },
+      ]);
+      expect(summary.totals).toEqual({ ...EXPECTED_BUDGET.totals, allocated: 3_800 * M, available: 2_930 * M });
+      const all = await budgetSummary(db, schema);
+      expect(all.groups.map((g) => [g.year, g.fundingSource, g.committed])).toEqual([[2023, 'city', 20 * M], [2024, 'city', 870 * M], [2024, 'national', 0]]);
+      expect((await budgetSummary(db, schema, { fundingSource: 'national' })).programmes.map((p) => p.programmeId)).toEqual(['HN-2024-national']);
+    });
+  });
+
   describe('programme budget', () => {
     it('gives allocations, commitments, disbursements and availability per category, in the vocabulary order', async () => {
       await firstHalf(history);
@@ -454,7 +358,7 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
       await first.waitUntilCaughtUp(10_000);
       await first.stop();
       const before = await first.status();
-      expect(before.map((s) => s.running)).toEqual([false, false]);
+      expect(before.map((s) => s.running)).toEqual(ALL_PROJECTIONS.map(() => false));
 
       await secondHalf(history);
       const second = runner(ALL_PROJECTIONS, 7);
@@ -480,7 +384,10 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
 
     it('stops only the projection that fails on an event, recording the event, while the others go on', async () => {
       await firstHalf(history);
-      const running = runner(ALL_PROJECTIONS, 10);
+      const logged: { context: Record<string, unknown>; message: string }[] = [];
+      const logger = { info: () => undefined, warn: () => undefined, error: (context: object, message: string) => logged.push({ context: context as Record<string, unknown>, message }) };
+      const running = new ProjectionRunner({ store, db, schema, projections: ALL_PROJECTIONS, batchSize: 10, logger });
+      runners.push(running);
       await running.start();
       await running.waitUntilCaughtUp(10_000);
       const budgetBefore = await programmeBudget(db, schema, PROGRAMME);
@@ -493,9 +400,11 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
       await secondHalf(history);
       await running.waitUntilCaughtUp(10_000);
 
-      const [applications, budget] = await running.status();
+      const [applications, budget, outcomes] = await running.status();
       expect(budget).toMatchObject({ name: 'budget', running: false, lastErrorEventId: poison, lastError: expect.any(String) });
       expect(applications).toMatchObject({ name: 'applications', running: true, lastError: null });
+      expect(outcomes).toMatchObject({ name: 'outcomes', running: true, lastError: null });
+      expect(logged).toContainEqual({ context: expect.objectContaining({ projection: 'budget', eventId: poison }), message: expect.stringMatching(/stopped/) });
       expect((await listApplications(db, schema, {})).items.map((item) => item.id)).toContain('a7');
       // The failed batch left nothing behind: the budget is as it stood before the poison.
       expect(await programmeBudget(db, schema, PROGRAMME)).toEqual(budgetBefore);

@@ -47,6 +47,10 @@ describe('ACCESS_POLICY', () => {
   it('keeps reports from applicants and reviewers', () => {
     expect([...ACCESS_POLICY['reports.read']].sort()).toEqual(['admin', 'committee', 'finance', 'inspector']);
   });
+
+  it('lets only the admin rebuild a projection', () => {
+    expect(ACCESS_POLICY['projections.rebuild']).toEqual(['admin']);
+  });
 });
 
 describe('mayAccess', () => {

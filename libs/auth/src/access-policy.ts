@@ -40,6 +40,8 @@ export const ACCESS_POLICY = {
   // API.md is silent: the roles that manage, decide on, pay for or audit programmes.
   'reports.read': ['admin', 'committee', 'finance', 'inspector'],
   'projections.read': ['admin', 'inspector'],
+  // API.md is silent: replaying every event into fresh tables is the programme manager's call.
+  'projections.rebuild': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type AccessRule = keyof typeof ACCESS_POLICY;

@@ -1,6 +1,7 @@
 import { EventStore, GlobalPosition, RecordedEvent, Subscription, comparePositions, formatPosition, parsePosition } from '@kcflow/event-store';
 import { SqlDatabase, SqlQueryable, quoteSchema } from '@kcflow/sql';
 import { Projection } from './projection';
+import { lockProjection } from './rebuild';
 
 /** pino-compatible: `logger.info({ projection }, 'message')`. */
 export interface ProjectionLogger {
@@ -11,6 +12,25 @@ export interface ProjectionLogger {
 
 const silent: ProjectionLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+/** The right to run one projection, held by at most one process at a time. */
+export interface ProjectionLease {
+  /** Resolves if the lease is lost (its connection broke): the holder must stop applying. */
+  readonly lost: Promise<void>;
+  release(): Promise<void>;
+}
+
+/**
+ * Hands out leases, so that several processes can run the same runner and each projection
+ * runs in one of them; the others try again every `pollIntervalMs` and take over when the
+ * holder dies. Without leases a runner assumes it is alone (PGlite, tests).
+ */
+export interface ProjectionLeases {
+  readonly pollIntervalMs: number;
+  tryAcquire(name: string): Promise<ProjectionLease | undefined>;
+  /** The holder of each named lease that is held, whichever process holds it. */
+  holders(names: readonly string[]): Promise<Map<string, string>>;
+}
+
 export interface ProjectionRunnerOptions {
   store: EventStore;
   /** The read-model database: the store's own database or another. */
@@ -19,6 +39,7 @@ export interface ProjectionRunnerOptions {
   projections: readonly Projection[];
   logger?: ProjectionLogger;
   batchSize?: number;
+  leases?: ProjectionLeases;
 }
 
 export interface ProjectionStatus {
@@ -29,7 +50,10 @@ export interface ProjectionStatus {
   lastError: string | null;
   lastErrorEventId: string | null;
   updatedAt: Date | null;
+  /** Applying events in this process or, with leases, in whichever process holds the lease. */
   running: boolean;
+  /** With leases: the process holding this projection's lease, null if none does. */
+  heldBy?: string | null;
 }
 
 interface CheckpointRow {
@@ -39,6 +63,16 @@ interface CheckpointRow {
   updated_at: Date;
   last_error: string | null;
   last_error_event_id: string | null;
+}
+
+/**
+ * The checkpoint is not where this runner left it: another runner (a lease lost and taken
+ * over) or a rebuild has moved it. The batch rolls back; the runner resumes from the checkpoint.
+ */
+class CheckpointMovedError extends Error {
+  constructor(name: string) {
+    super(`Projection ${name}: the checkpoint was moved by another runner or a rebuild; resuming from it`);
+  }
 }
 
 /** A handler failed on this event; the batch's transaction has rolled back. */
@@ -58,6 +92,11 @@ interface Running {
   position?: GlobalPosition;
   /** Set while a failure is being recorded, so status() and stop() can wait for it. */
   recording?: Promise<void>;
+  /** With leases: the lease held, and the loop that acquires, keeps and releases it. */
+  lease?: ProjectionLease;
+  keeper?: Promise<void>;
+  /** Set while resubscribing from a checkpoint found moved. */
+  restarting?: Promise<void>;
 }
 
 /**
@@ -66,6 +105,11 @@ interface Running {
  * transaction that writes the batch's rows, so they can never disagree. A handler that throws
  * stops only its projection: the batch rolls back, the error and the event's id are recorded in
  * its checkpoint row, and the others go on. start() again retries from the checkpoint.
+ *
+ * With `leases`, several processes may run the same projections: each projection runs only
+ * where its lease is held. The checkpoint row doubles as a fencing token: a batch commits
+ * only if the checkpoint still stands where this runner last left it, so a holder that lost
+ * its lease mid-batch cannot overwrite its successor's progress.
  */
 export class ProjectionRunner {
   private readonly store: EventStore;
@@ -74,6 +118,11 @@ export class ProjectionRunner {
   private readonly logger: ProjectionLogger;
   private readonly batchSize: number | undefined;
   private readonly running: Running[];
+  private readonly leases: ProjectionLeases | undefined;
+  /** With leases: resolves when stop() is called, ending the keeper loops. */
+  private stopping: { promise: Promise<void>; fire: () => void } | undefined;
+  /** Between start() and stop(): a projection whose checkpoint moved resubscribes. */
+  private active = false;
 
   constructor(options: ProjectionRunnerOptions) {
     this.store = options.store;
@@ -82,6 +131,7 @@ export class ProjectionRunner {
     this.logger = options.logger ?? silent;
     this.batchSize = options.batchSize;
     this.running = options.projections.map((projection) => ({ projection }));
+    this.leases = options.leases;
     quoteSchema(this.schema);
   }
 
@@ -89,59 +139,122 @@ export class ProjectionRunner {
     return `${quoteSchema(this.schema)}.projection_checkpoints`;
   }
 
-  /** Creates the schema, the checkpoint table and every projection's tables if missing. */
+  /**
+   * Creates the schema, the checkpoint table and every projection's tables if missing.
+   * Processes starting together would race on CREATE … IF NOT EXISTS: one at a time.
+   */
   async migrate(): Promise<void> {
-    await this.db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteSchema(this.schema)}`);
-    await this.db.query(
-      `CREATE TABLE IF NOT EXISTS ${this.checkpoints} (
-         name text PRIMARY KEY,
-         position text,
-         events_applied bigint NOT NULL DEFAULT 0,
-         updated_at timestamptz NOT NULL DEFAULT now(),
-         last_error text,
-         last_error_event_id text
-       )`,
-    );
-    for (const { projection } of this.running) await projection.migrate(this.db, this.schema);
+    await this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`kcflow-read-models:${this.schema}`]);
+      await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoteSchema(this.schema)}`);
+      await tx.query(
+        `CREATE TABLE IF NOT EXISTS ${this.checkpoints} (
+           name text PRIMARY KEY,
+           position text,
+           events_applied bigint NOT NULL DEFAULT 0,
+           updated_at timestamptz NOT NULL DEFAULT now(),
+           last_error text,
+           last_error_event_id text
+         )`,
+      );
+      for (const { projection } of this.running) await projection.migrate(tx, this.schema);
+    });
   }
 
-  /** Migrates, then subscribes every projection that is not running from its checkpoint. */
+  /**
+   * Migrates, then subscribes every projection that is not running from its checkpoint. With
+   * leases: only those whose lease it gets now; the others are tried again in the background.
+   */
   async start(): Promise<void> {
     await this.migrate();
-    for (const entry of this.running) {
-      if (entry.subscription) continue;
-      await entry.recording;
-      const name = entry.projection.name;
-      const [row] = await this.db.query<CheckpointRow>(`SELECT position FROM ${this.checkpoints} WHERE name = $1`, [name]);
-      entry.position = row?.position ? parsePosition(row.position) : undefined;
-      this.logger.info({ projection: name, position: row?.position ?? null }, 'Projection starting');
-      entry.subscription = this.store.subscribeToAll({
-        after: entry.position,
-        batchSize: this.batchSize,
-        handler: (events) => this.applyBatch(entry, events),
-        onError: (error) => this.failed(entry, error),
-      });
+    this.active = true;
+    if (!this.leases) {
+      for (const entry of this.running) await this.subscribe(entry);
+      return;
     }
+    const stopping = (this.stopping ??= signal());
+    const attempts = this.running.map((entry) => {
+      if (entry.keeper) return entry.lease ? this.subscribe(entry) : undefined; // retries a failed projection
+      return new Promise<void>((attempted) => (entry.keeper = this.keep(entry, stopping.promise, attempted)));
+    });
+    await Promise.all(attempts);
   }
 
-  /** Stops every projection after the batch in hand. */
+  private async subscribe(entry: Running): Promise<void> {
+    if (entry.subscription) return;
+    await entry.recording;
+    const name = entry.projection.name;
+    const [row] = await this.db.query<CheckpointRow>(`SELECT position FROM ${this.checkpoints} WHERE name = $1`, [name]);
+    entry.position = row?.position ? parsePosition(row.position) : undefined;
+    this.logger.info({ projection: name, position: row?.position ?? null }, 'Projection starting');
+    entry.subscription = this.store.subscribeToAll({
+      after: entry.position,
+      batchSize: this.batchSize,
+      handler: (events) => this.applyBatch(entry, events),
+      onError: (error) => this.failed(entry, error),
+    });
+  }
+
+  /**
+   * One projection under a lease: try to take it, run while it is held, stop when it is lost,
+   * when the checkpoint shows another runner took over, or on stop(); then try again.
+   */
+  private async keep(entry: Running, stopping: Promise<void>, attempted: () => void): Promise<void> {
+    const leases = this.leases!;
+    const name = entry.projection.name;
+    let stopped = false;
+    void stopping.then(() => (stopped = true));
+    while (!stopped) {
+      let lease: ProjectionLease | undefined;
+      try {
+        lease = await leases.tryAcquire(name);
+        if (lease && !stopped) {
+          entry.lease = lease;
+          this.logger.info({ projection: name }, 'Projection lease acquired');
+          await this.subscribe(entry);
+          attempted();
+          const outcome = await Promise.race([lease.lost.then(() => 'lost' as const), stopping.then(() => 'stopping' as const)]);
+          if (outcome === 'lost') this.logger.warn({ projection: name }, 'Projection lease lost; stopping it here, will try to take it again');
+        }
+      } catch (error) {
+        this.logger.warn({ projection: name, err: error }, 'Projection lease attempt failed; will try again');
+      } finally {
+        attempted();
+        entry.lease = undefined; // first: a batch finishing now must not resubscribe
+        await this.unsubscribe(entry);
+        await lease?.release();
+      }
+      await Promise.race([stopping, new Promise((resolve) => setTimeout(resolve, leases.pollIntervalMs).unref())]);
+    }
+    entry.keeper = undefined;
+  }
+
+  private async unsubscribe(entry: Running): Promise<void> {
+    await entry.restarting;
+    const subscription = entry.subscription;
+    entry.subscription = undefined;
+    await subscription?.stop();
+    await entry.recording;
+    if (subscription) this.logger.info({ projection: entry.projection.name }, 'Projection stopped');
+  }
+
+  /** Stops every projection after the batch in hand, and releases its lease. */
   async stop(): Promise<void> {
-    await Promise.all(
-      this.running.map(async (entry) => {
-        const subscription = entry.subscription;
-        entry.subscription = undefined;
-        await subscription?.stop();
-        await entry.recording;
-        if (subscription) this.logger.info({ projection: entry.projection.name }, 'Projection stopped');
-      }),
-    );
+    this.active = false;
+    this.stopping?.fire();
+    this.stopping = undefined;
+    await Promise.all(this.running.map(async (entry) => (entry.keeper ? entry.keeper : this.unsubscribe(entry))));
   }
 
   async status(): Promise<ProjectionStatus[]> {
     await Promise.all(this.running.map((entry) => entry.recording));
     const rows = await this.db.query<CheckpointRow>(`SELECT * FROM ${this.checkpoints}`);
-    return this.running.map(({ projection, subscription }) => {
+    const holders = await this.leases?.holders(this.running.map((entry) => entry.projection.name));
+    return this.running.map(({ projection, subscription, lease }) => {
       const row = rows.find((r) => r.name === projection.name);
+      const lock = holders && { heldBy: holders.get(projection.name) ?? null };
+      // Held elsewhere: that process runs it unless it recorded a failure.
+      const running = subscription !== undefined || (!lease && !!lock?.heldBy && !row?.last_error);
       return {
         name: projection.name,
         position: row?.position ?? null,
@@ -149,7 +262,8 @@ export class ProjectionRunner {
         lastError: row?.last_error ?? null,
         lastErrorEventId: row?.last_error_event_id ?? null,
         updatedAt: row?.updated_at ?? null,
-        running: subscription !== undefined,
+        running,
+        ...lock,
       };
     });
   }
@@ -176,7 +290,10 @@ export class ProjectionRunner {
   private async applyBatch(entry: Running, events: RecordedEvent[]): Promise<void> {
     const { projection } = entry;
     const last = events[events.length - 1].position;
+    const from = entry.position;
     await this.db.transaction(async (tx) => {
+      // Waits while a rebuild switches this projection's tables over (rebuild.ts).
+      await lockProjection(tx, this.schema, projection.name);
       for (const event of events) {
         try {
           await projection.handle(tx, event, this.schema);
@@ -184,24 +301,38 @@ export class ProjectionRunner {
           throw new ProjectionEventError(event, error);
         }
       }
-      await this.saveCheckpoint(tx, projection.name, last, events.length);
+      await this.saveCheckpoint(tx, projection.name, from, last, events.length);
     });
     entry.position = last;
   }
 
-  /** A successful batch also clears an error left by an earlier failed run. */
-  private async saveCheckpoint(tx: SqlQueryable, name: string, position: GlobalPosition, count: number): Promise<void> {
-    await tx.query(
+  /**
+   * Moves the checkpoint from `from` to `position`, only if it still stands at `from`.
+   * A successful batch also clears an error left by an earlier failed run.
+   */
+  private async saveCheckpoint(tx: SqlQueryable, name: string, from: GlobalPosition | undefined, position: GlobalPosition, count: number): Promise<void> {
+    const saved = await tx.query(
       `INSERT INTO ${this.checkpoints} AS c (name, position, events_applied, updated_at) VALUES ($1, $2, $3, now())
        ON CONFLICT (name) DO UPDATE SET position = excluded.position, events_applied = c.events_applied + excluded.events_applied,
-         updated_at = now(), last_error = NULL, last_error_event_id = NULL`,
-      [name, formatPosition(position), count],
+         updated_at = now(), last_error = NULL, last_error_event_id = NULL
+       WHERE c.position IS NOT DISTINCT FROM $4
+       RETURNING 1`,
+      [name, formatPosition(position), count, from ? formatPosition(from) : null],
     );
+    if (saved.length === 0) throw new CheckpointMovedError(name);
   }
 
   private failed(entry: Running, error: unknown): void {
     entry.subscription = undefined;
     const name = entry.projection.name;
+    if (error instanceof CheckpointMovedError) {
+      // Not the projection's failure: nothing to record over the checkpoint that moved.
+      this.logger.warn({ projection: name }, error.message);
+      if (this.active && (!this.leases || entry.lease)) {
+        entry.restarting = this.subscribe(entry).catch((restartError: unknown) => this.failed(entry, restartError));
+      }
+      return;
+    }
     const event = error instanceof ProjectionEventError ? error.event : undefined;
     const cause = error instanceof ProjectionEventError ? error.cause : error;
     const message = cause instanceof Error ? cause.message : String(cause);
@@ -220,4 +351,10 @@ export class ProjectionRunner {
         (recordError: unknown) => this.logger.error({ projection: name, err: recordError }, 'Could not record the projection error'),
       );
   }
+}
+
+function signal(): { promise: Promise<void>; fire: () => void } {
+  let fire!: () => void;
+  const promise = new Promise<void>((resolve) => (fire = resolve));
+  return { promise, fire };
 }

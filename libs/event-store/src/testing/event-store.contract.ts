@@ -199,6 +199,17 @@ export function describeEventStoreContract(
         if (before) expect(comparePositions(head!, before)).toBeGreaterThan(0);
         expect(ownedBy(tag, await store.readAll({ after: head, limit: 1000 }))).toEqual([]);
       });
+
+      it('countEvents, where the adapter offers it, counts what readAll returns after a position', async () => {
+        if (!store.countEvents) return;
+        const start = await store.headPosition();
+        const result = await store.append(`${randomUUID()}-a`, newEvents(3), 'no_stream');
+        await eventually(async () => comparePositions((await store.headPosition())!, result.position) >= 0);
+
+        expect(await store.countEvents(start)).toBe((await store.readAll({ after: start, limit: 100_000 })).length);
+        expect(await store.countEvents(start)).toBeGreaterThanOrEqual(3);
+        expect(await store.countEvents(await store.headPosition())).toBe(0);
+      });
     });
 
     describe('subscribeToAll', () => {

@@ -101,3 +101,74 @@ function figures(allocated: number, sums: Sums | undefined): BudgetFigures {
     applicationsPaid: Number(sums?.paid ?? 0),
   };
 }
+
+export interface BudgetSummaryFilter {
+  year?: number;
+  fundingSource?: string;
+}
+
+export interface ProgrammeBudgetLine extends BudgetFigures {
+  programmeId: string;
+  name: string;
+  year: number;
+  fundingSource: string;
+}
+
+export interface BudgetGroup extends BudgetFigures {
+  year: number;
+  fundingSource: string;
+  programmes: number;
+}
+
+/** GET /reports/budget: every programme's totals, and their sums per plan year and funding source. */
+export interface BudgetSummary {
+  year: number | null;
+  fundingSource: string | null;
+  programmes: ProgrammeBudgetLine[];
+  groups: BudgetGroup[];
+  totals: BudgetFigures;
+}
+
+/** Totals per programme, per (year, funding source) and overall, for the programmes the filter selects. */
+export async function budgetSummary(db: SqlQueryable, schema: string, filter: BudgetSummaryFilter = {}): Promise<BudgetSummary> {
+  const s = quoteSchema(schema);
+  const rows = await db.query<Sums & { id: string; name: string; year: number; funding_source: string; allocated: string }>(
+    `SELECT p.id, p.name, p.year, p.funding_source, COALESCE(a.allocated, 0) AS allocated,
+            COALESCE(d.committed, 0) AS committed, COALESCE(d.disbursed, 0) AS disbursed,
+            COALESCE(d.approved, 0) AS approved, COALESCE(d.paid, 0) AS paid
+     FROM ${s}.programmes p
+     LEFT JOIN (SELECT programme_id, sum(allocated) AS allocated FROM ${s}.budget_allocations GROUP BY programme_id) a ON a.programme_id = p.id
+     LEFT JOIN (SELECT programme_id, sum(committed) AS committed, sum(disbursed) AS disbursed,
+                       count(*) FILTER (WHERE approved) AS approved, count(*) FILTER (WHERE disbursed > 0) AS paid
+                FROM ${s}.application_directory GROUP BY programme_id) d ON d.programme_id = p.id
+     WHERE ($1::int IS NULL OR p.year = $1) AND ($2::text IS NULL OR p.funding_source = $2)
+     ORDER BY p.year, p.funding_source, p.id`,
+    [filter.year ?? null, filter.fundingSource ?? null],
+  );
+  const programmes = rows.map((row) => ({
+    programmeId: row.id,
+    name: row.name,
+    year: row.year,
+    fundingSource: row.funding_source,
+    ...figures(Number(row.allocated), row),
+  }));
+  const groups: BudgetGroup[] = [];
+  for (const line of programmes) {
+    let group = groups.find((g) => g.year === line.year && g.fundingSource === line.fundingSource);
+    if (!group) groups.push((group = { year: line.year, fundingSource: line.fundingSource, programmes: 0, ...figures(0, undefined) }));
+    group.programmes += 1;
+    addFigures(group, line);
+  }
+  const totals = figures(0, undefined);
+  for (const line of programmes) addFigures(totals, line);
+  return { year: filter.year ?? null, fundingSource: filter.fundingSource ?? null, programmes, groups, totals };
+}
+
+function addFigures(sum: BudgetFigures, add: BudgetFigures): void {
+  sum.allocated += add.allocated;
+  sum.committed += add.committed;
+  sum.disbursed += add.disbursed;
+  sum.available += add.available;
+  sum.applicationsApproved += add.applicationsApproved;
+  sum.applicationsPaid += add.applicationsPaid;
+}

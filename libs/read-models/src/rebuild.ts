@@ -1,0 +1,186 @@
+import { EventStore, GlobalPosition, RecordedEvent, comparePositions, formatPosition, parsePosition } from '@kcflow/event-store';
+import { SqlDatabase, SqlQueryable, quoteSchema } from '@kcflow/sql';
+import { Projection } from './projection';
+
+/**
+ * The lock that keeps a projection's batches and a rebuild's switch-over apart. The runner
+ * takes it first thing in every batch transaction, the switch-over first thing in its own:
+ * so the switch never moves tables under a half-written batch, and a batch that waited for
+ * the switch resolves its table names afterwards, i.e. writes into the new tables. It is an
+ * advisory lock rather than a row lock on the checkpoint: the checkpoint row may not exist
+ * yet, and a batch takes its row lock only at its end, after it has locked the projection's
+ * tables — the reverse of the switch-over's order, which would deadlock.
+ */
+export async function lockProjection(tx: SqlQueryable, schema: string, projectionName: string): Promise<void> {
+  // The two-key form lives apart from the one-key advisory locks the event store takes.
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', ['kcflow.projection', `${schema}.${projectionName}`]);
+}
+
+export interface RebuildProgress {
+  projection: string;
+  /** Events replayed into the new tables so far. */
+  replayed: number;
+  /** Events in the store when the rebuild started, if the store can count them. */
+  total: number | undefined;
+}
+
+export interface RebuildOptions {
+  store: EventStore;
+  db: SqlDatabase;
+  /** The live read-model schema. */
+  schema: string;
+  projection: Projection;
+  batchSize?: number;
+  onProgress?: (progress: RebuildProgress) => void;
+  /**
+   * How long to wait, before switching, for a runner that is applying live events to reach
+   * the end of the replay (default 10 s). 0 when no runner can exist (the embedded store
+   * opened by a script). See rebuildProjection, step 2.
+   */
+  waitForRunnerMs?: number;
+}
+
+export interface RebuildResult {
+  projection: string;
+  /** Events the new tables hold, i.e. replayed before or caught up during the switch. */
+  events: number;
+  position: string | null;
+  seconds: number;
+}
+
+/**
+ * Rebuilds one projection from the first event into fresh tables and switches them in, while
+ * readers keep reading the old tables and a runner keeps applying live events to them:
+ *
+ * 1. Creates `<schema>_rebuild_<time>` and replays every event into it, batch by batch.
+ * 2. Waits (bounded) until the live checkpoint has reached the end of the replay, so the
+ *    switch can usually keep the checkpoint where the runner left it.
+ * 3. In one transaction, under lockProjection: reads the live checkpoint; if it is ahead of
+ *    the replay, applies the few events in between to the new tables; moves the live tables
+ *    into `<schema>_retired_<time>` and the new ones into the live schema; sets the checkpoint.
+ *    Readers block on the table locks for that instant, then read the new tables: never an
+ *    empty or half-built one. The new tables never stand behind the old ones.
+ *    If the runner got ahead by more than the prefetched events, it tries again from 1's end.
+ * 4. Drops the retired and (on failure) the unfinished tables. A failed replay — a poison
+ *    event — leaves the live tables and checkpoint untouched and names the event.
+ *
+ * The runner's checkpoint fencing (ProjectionRunner.saveCheckpoint) does the rest: when the
+ * switch moved the checkpoint (the runner was stopped, or more than waitForRunnerMs behind),
+ * the runner's next batch finds it moved and rolls back without writing; with leases the runner
+ * stands down and resumes from the new checkpoint, without (one process, the embedded store)
+ * it stops until start() — which the api's rebuild endpoint calls after the switch.
+ */
+export async function rebuildProjection(options: RebuildOptions): Promise<RebuildResult> {
+  const { store, db, schema, projection } = options;
+  const batchSize = options.batchSize ?? 500;
+  const started = Date.now();
+  const stamp = `${started.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const fresh = sideSchema(schema, 'rebuild', stamp);
+  const retired = sideSchema(schema, 'retired', stamp);
+  const total = await store.countEvents?.();
+  const live = quoteSchema(schema);
+  let replayed = 0;
+  let position: GlobalPosition | undefined;
+
+  const apply = async (tx: SqlQueryable, events: RecordedEvent[]) => {
+    for (const event of events) {
+      try {
+        await projection.handle(tx, event, fresh);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(`Projection ${projection.name} failed on event ${event.id} (${event.type}, ${event.streamId}@${event.revision}): ${message}`, {
+          cause: error,
+        });
+      }
+    }
+  };
+  const replayToHead = async () => {
+    for (;;) {
+      const events = await store.readAll({ after: position, limit: batchSize });
+      if (events.length === 0) return;
+      await db.transaction((tx) => apply(tx, events));
+      position = events[events.length - 1].position;
+      replayed += events.length;
+      options.onProgress?.({ projection: projection.name, replayed, total });
+      // PGlite answers in microtasks: without a turn of the event loop between batches, an api
+      // rebuilding in-process would serve no request until the replay ends.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+
+  options.onProgress?.({ projection: projection.name, replayed, total });
+  await db.query(`CREATE SCHEMA ${quoteSchema(fresh)}`);
+  try {
+    await projection.migrate(db, fresh);
+    for (let attempt = 1; ; attempt++) {
+      await replayToHead();
+      await waitForCheckpoint(db, schema, projection.name, position, options.waitForRunnerMs ?? 10_000);
+      // Read before the transaction: on PGlite the store shares the one connection, which the
+      // transaction holds until it ends.
+      const pending = await store.readAll({ after: position, limit: Math.max(batchSize, 1_000) });
+      const switched = await db.transaction(async (tx) => {
+        await lockProjection(tx, schema, projection.name);
+        const liveAt = await checkpointOf(tx, schema, projection.name);
+        if (liveAt && (!position || comparePositions(liveAt, position) > 0)) {
+          const upTo = pending.filter((event) => comparePositions(event.position, liveAt) <= 0);
+          if (upTo.length === 0 || comparePositions(upTo[upTo.length - 1].position, liveAt) !== 0) return false;
+          await apply(tx, upTo);
+          position = liveAt;
+          replayed += upTo.length;
+        }
+        await tx.query(`CREATE SCHEMA ${quoteSchema(retired)}`);
+        for (const table of projection.tables) await tx.query(`ALTER TABLE IF EXISTS ${live}.${table} SET SCHEMA ${quoteSchema(retired)}`);
+        for (const table of projection.tables) await tx.query(`ALTER TABLE ${quoteSchema(fresh)}.${table} SET SCHEMA ${live}`);
+        await tx.query(
+          `INSERT INTO ${live}.projection_checkpoints AS c (name, position, events_applied, updated_at) VALUES ($1, $2, $3, now())
+           ON CONFLICT (name) DO UPDATE SET position = excluded.position, events_applied = excluded.events_applied,
+             updated_at = now(), last_error = NULL, last_error_event_id = NULL`,
+          [projection.name, position ? formatPosition(position) : null, replayed],
+        );
+        return true;
+      });
+      if (switched) break;
+      if (attempt >= 20) throw new Error(`Projection ${projection.name}: could not switch over; the live runner kept moving ahead`);
+    }
+  } finally {
+    await db.query(`DROP SCHEMA IF EXISTS ${quoteSchema(fresh)} CASCADE`);
+    await db.query(`DROP SCHEMA IF EXISTS ${quoteSchema(retired)} CASCADE`);
+  }
+  options.onProgress?.({ projection: projection.name, replayed, total });
+  return {
+    projection: projection.name,
+    events: replayed,
+    position: position ? formatPosition(position) : null,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+async function checkpointOf(db: SqlQueryable, schema: string, name: string): Promise<GlobalPosition | undefined> {
+  const [row] = await db.query<{ position: string | null }>(
+    `SELECT position FROM ${quoteSchema(schema)}.projection_checkpoints WHERE name = $1`,
+    [name],
+  );
+  return row?.position ? parsePosition(row.position) : undefined;
+}
+
+/** Until the live checkpoint reaches `position`, the projection records an error, or time runs out. */
+async function waitForCheckpoint(db: SqlQueryable, schema: string, name: string, position: GlobalPosition | undefined, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (position && Date.now() < deadline) {
+    const [row] = await db.query<{ position: string | null; last_error: string | null }>(
+      `SELECT position, last_error FROM ${quoteSchema(schema)}.projection_checkpoints WHERE name = $1`,
+      [name],
+    );
+    // No checkpoint yet: no runner has applied anything that the switch could race with.
+    if (!row?.position || row.last_error || comparePositions(parsePosition(row.position), position) >= 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** `<schema>_<kind>_<stamp>`, shortened to PostgreSQL's 63-character identifiers. */
+function sideSchema(schema: string, kind: string, stamp: string): string {
+  const suffix = `_${kind}_${stamp}`;
+  const name = `${schema.slice(0, 63 - suffix.length)}${suffix}`;
+  quoteSchema(name);
+  return name;
+}

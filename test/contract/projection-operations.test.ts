@@ -1,0 +1,244 @@
+import { Category, ProgrammeEvent, programmeStream } from '@kcflow/domain';
+import { InMemoryEventStore, formatPosition } from '@kcflow/event-store';
+import {
+  ALL_PROJECTIONS,
+  ProjectionRunner,
+  budgetProjection,
+  formatDifferences,
+  outcomeReport,
+  outcomesProjection,
+  programmeBudget,
+  projectionLag,
+  rebuildProjection,
+  verifyReadModels,
+} from '@kcflow/read-models';
+import { PgDatabase, PgliteDatabase, SqlDatabase, quoteSchema } from '@kcflow/sql';
+import { History, M, PROGRAMME, admin, firstHalf, secondHalf } from '../support/read-model-history';
+import { POSTGRES_URL, describeWithPostgres, uniqueSchema } from '../support/services';
+
+jest.setTimeout(120_000);
+
+/** `count` more approved applications in a programme of their own, some paid and evaluated. */
+async function busyProgramme(history: History, programmeId: string, count: number, from = 0): Promise<void> {
+  if (from === 0) await history.openProgramme(programmeId, { product_design: 100_000 * M, trade_fair: 100_000 * M }, 2024);
+  for (let i = from; i < from + count; i++) {
+    const id = `${programmeId}-app-${i}`;
+    const category: Category = i % 2 === 0 ? 'product_design' : 'trade_fair';
+    await history.submit(id, category, { name: `Cơ sở ${i}`, district: i % 3 === 0 ? 'Gia Lâm' : 'Hoài Đức', taxCode: `0102${String(i % 40).padStart(6, '0')}` }, {
+      totalCost: 100 * M,
+      requestedAmount: 20 * M,
+      expectedOutcomes: { new_designs: 3, jobs_created: 1 },
+    }, programmeId);
+    await history.review(id, 75);
+    await history.approve(id, category, 20 * M, programmeId);
+    if (i % 2 === 0) {
+      await history.disburse(id, 14 * M, `UNC-${id}`);
+      await history.evaluate(id, 'achieved', { new_designs: 2, jobs_created: 1 });
+    }
+  }
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('Condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function operationCases(openDatabase: () => Promise<SqlDatabase>): void {
+  let db: SqlDatabase;
+  let schema: string;
+  let store: InMemoryEventStore;
+  let history: History;
+  let runner: ProjectionRunner;
+
+  beforeAll(async () => {
+    db = await openDatabase();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  beforeEach(async () => {
+    schema = uniqueSchema('operations');
+    store = new InMemoryEventStore();
+    history = new History(store);
+    runner = new ProjectionRunner({ store, db, schema, projections: ALL_PROJECTIONS, batchSize: 50 });
+    await firstHalf(history);
+    await secondHalf(history);
+    await runner.start();
+    await runner.waitUntilCaughtUp(10_000);
+  });
+  afterEach(async () => {
+    await runner.stop();
+    await store.close();
+    await db.query(`DROP SCHEMA IF EXISTS ${quoteSchema(schema)} CASCADE`);
+  });
+
+  const s = () => quoteSchema(schema);
+  const sideSchemas = async () =>
+    (await db.query<{ name: string }>(`SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE $1`, [`${schema}\\_%`])).map(
+      (row) => row.name,
+    );
+
+  describe('verify:read-models', () => {
+    it('finds the read models in agreement with the events', async () => {
+      const result = await verifyReadModels({ store, db, schema });
+      expect(result).toEqual({
+        differences: [],
+        programmes: 2,
+        events: (await store.readAll({ limit: 1_000 })).length,
+        budgetPosition: formatPosition((await store.headPosition())!),
+        outcomesPosition: formatPosition((await store.headPosition())!),
+      });
+    });
+
+    it('reports every corrupted figure, naming it, with both values', async () => {
+      await runner.stop();
+      await db.query(`UPDATE ${s()}.budget_allocations SET allocated = allocated + 1 WHERE programme_id = $1 AND category = 'advanced_equipment'`, [PROGRAMME]);
+      await db.query(`UPDATE ${s()}.outcome_applications SET achieved = '{"jobs_created": 99}' WHERE application_id = 'a1'`);
+      await db.query(`DELETE FROM ${s()}.application_directory WHERE application_id = 'a5'`);
+
+      const { differences } = await verifyReadModels({ store, db, schema });
+      expect(differences).toEqual(
+        expect.arrayContaining([
+          { report: 'budget', subject: `${PROGRAMME} › advanced_equipment`, field: 'allocated', events: 1_000 * M, readModel: 1_000 * M + 1 },
+          { report: 'budget', subject: `${PROGRAMME} › advanced_equipment`, field: 'committed', events: 450 * M, readModel: 250 * M },
+          { report: 'budget', subject: `${PROGRAMME} › district Thường Tín`, field: 'applications', events: 2, readModel: 1 },
+          { report: 'budget', subject: 'all programmes › totals', field: 'allocated', events: 3_800 * M, readModel: 3_800 * M + 1 },
+          { report: 'outcomes', subject: `${PROGRAMME} › jobs_created`, field: 'achieved', events: 14, readModel: 101 },
+          { report: 'outcomes', subject: 'year 2024 › jobs_created', field: 'achieved', events: 14, readModel: 101 },
+        ]),
+      );
+      const table = formatDifferences(differences);
+      expect(table.split('\n')[0]).toMatch(/^report +subject +field +from events +read model$/);
+      expect(table).toMatch(/outcomes +HN-2024-city › jobs_created +achieved +14 +101/);
+    });
+
+    it('compares each read model at its own checkpoint, so lag is not a difference', async () => {
+      await runner.stop();
+      await busyProgramme(history, 'HN-2024-late', 5);
+      const result = await verifyReadModels({ store, db, schema });
+      expect(result.differences).toEqual([]);
+      expect(result.budgetPosition).not.toBe(formatPosition((await store.headPosition())!));
+    });
+  });
+
+  describe('lag', () => {
+    it('counts the events after the checkpoint and the age of the oldest', async () => {
+      await runner.stop();
+      const [status] = await runner.status();
+      expect(await projectionLag(store, status.position)).toEqual({ lagEvents: 0, lagSeconds: 0 });
+      await busyProgramme(history, 'HN-2024-late', 2);
+      const lag = await projectionLag(store, status.position, new Date(Date.now() + 5_000));
+      // The programme's 4 events; 6 for the paid and evaluated application, 4 for the other.
+      expect(lag.lagEvents).toBe(4 + 6 + 4);
+      expect(lag.lagSeconds).toBeGreaterThanOrEqual(5);
+      expect((await projectionLag(store, null)).lagEvents).toBe((await store.readAll({ limit: 1_000 })).length);
+    });
+  });
+
+  describe('rebuild', () => {
+    it('switches over while readers read and the runner applies live events: never an empty or wrong answer', async () => {
+      await busyProgramme(history, 'HN-2024-busy', 120);
+      await runner.waitUntilCaughtUp(20_000);
+      const expected = {
+        budget: await programmeBudget(db, schema, PROGRAMME),
+        busy: await programmeBudget(db, schema, 'HN-2024-busy'),
+        outcomes: await outcomeReport(db, schema, { programmeId: 'HN-2024-busy' }),
+      };
+      expect(expected.busy?.totals.applicationsApproved).toBe(120);
+
+      // Readers, and live events for another programme, for as long as the rebuilds run.
+      let rebuilding = true;
+      let reads = 0;
+      const wrong: unknown[] = [];
+      const reader = (async () => {
+        while (rebuilding) {
+          const [budget, busy, outcomes] = [
+            await programmeBudget(db, schema, PROGRAMME),
+            await programmeBudget(db, schema, 'HN-2024-busy'),
+            await outcomeReport(db, schema, { programmeId: 'HN-2024-busy' }),
+          ];
+          reads += 1;
+          if (JSON.stringify({ budget, busy, outcomes }) !== JSON.stringify(expected)) wrong.push({ budget, busy, outcomes });
+          // Let timers run between reads, as between an api's requests (PGlite answers in microtasks).
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      })();
+      const writer = (async () => {
+        for (let i = 0; rebuilding && i < 100; i++) {
+          await busyProgramme(history, 'HN-2024-live', 1, i);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      })();
+
+      const results = [];
+      for (const projection of [budgetProjection, outcomesProjection]) {
+        results.push(await rebuildProjection({ store, db, schema, projection, batchSize: 25 }));
+      }
+      rebuilding = false;
+      await Promise.all([reader, writer]);
+
+      expect(wrong).toEqual([]);
+      expect(reads).toBeGreaterThan(3);
+      expect(results.map((r) => r.projection)).toEqual(['budget', 'outcomes']);
+      expect(await sideSchemas()).toEqual([]);
+
+      // The runner goes on into the new tables: everything agrees with the events at the end.
+      await runner.waitUntilCaughtUp(20_000);
+      const statuses = await runner.status();
+      expect(statuses.map((st) => [st.name, st.running, st.lastError])).toEqual(ALL_PROJECTIONS.map((p) => [p.name, true, null]));
+      expect((await verifyReadModels({ store, db, schema })).differences).toEqual([]);
+      // Live events did arrive during the rebuilds, and are in the new tables.
+      expect((await programmeBudget(db, schema, 'HN-2024-live'))?.totals.applicationsApproved).toBeGreaterThan(0);
+    });
+
+    it('repairs a corrupted read model', async () => {
+      await db.query(`UPDATE ${s()}.budget_allocations SET allocated = 1 WHERE programme_id = $1`, [PROGRAMME]);
+      await db.query(`UPDATE ${s()}.outcome_applications SET approved = false`);
+      expect((await verifyReadModels({ store, db, schema })).differences.length).toBeGreaterThan(0);
+
+      const budget = await rebuildProjection({ store, db, schema, projection: budgetProjection });
+      await rebuildProjection({ store, db, schema, projection: outcomesProjection });
+
+      expect(budget).toEqual({ projection: 'budget', events: (await store.readAll({ limit: 1_000 })).length, position: expect.any(String), seconds: expect.any(Number) });
+      expect((await verifyReadModels({ store, db, schema })).differences).toEqual([]);
+      expect((await programmeBudget(db, schema, PROGRAMME))?.totals.allocated).toBe(3_500 * M);
+    });
+
+    it('moves the checkpoint of a stopped runner ahead; the runner resumes from it without counting twice', async () => {
+      await runner.stop();
+      await busyProgramme(history, 'HN-2024-late', 10);
+      await rebuildProjection({ store, db, schema, projection: budgetProjection, waitForRunnerMs: 0 });
+      const [, budget] = await runner.status();
+      expect(budget.position).toBe(formatPosition((await store.headPosition())!));
+
+      await busyProgramme(history, 'HN-2024-late', 2, 10);
+      await runner.start();
+      await runner.waitUntilCaughtUp(10_000);
+      expect((await verifyReadModels({ store, db, schema })).differences).toEqual([]);
+      expect((await programmeBudget(db, schema, 'HN-2024-late'))?.totals.applicationsApproved).toBe(12);
+    });
+
+    it('stops on a poison event, naming it, and leaves the live tables and checkpoint as they were', async () => {
+      const poison = await history.append(
+        programmeStream(PROGRAMME),
+        { type: 'BudgetAllocated', data: { programmeId: PROGRAMME, category: 'trade_fair', amount: 'lots' } } as unknown as ProgrammeEvent,
+        admin,
+      );
+      await until(async () => (await runner.status())[1].running === false);
+      const before = { budget: await programmeBudget(db, schema, PROGRAMME), status: (await runner.status())[1] };
+      expect(before.status).toMatchObject({ running: false, lastErrorEventId: poison });
+
+      await expect(rebuildProjection({ store, db, schema, projection: budgetProjection })).rejects.toThrow(new RegExp(`failed on event ${poison} \\(BudgetAllocated`));
+      expect(await programmeBudget(db, schema, PROGRAMME)).toEqual(before.budget);
+      expect((await runner.status())[1]).toEqual(before.status);
+      expect(await sideSchemas()).toEqual([]);
+    });
+  });
+}
+
+describe('projection operations on PGlite', () => operationCases(() => PgliteDatabase.open(undefined)));
+
+describeWithPostgres('projection operations on PostgreSQL', () => operationCases(async () => new PgDatabase(POSTGRES_URL)));
