@@ -25,3 +25,9 @@ npx jest --ci --selectProjects unit e2e
 # this flag; the flag in turn breaks ESM-only packages the HTTP layer needs, so the suites
 # that start PGlite in-process (contract) run in a Jest process of their own.
 NODE_OPTIONS=--experimental-vm-modules npx jest --ci --selectProjects contract
+# The split topology (api and workers as separate processes, killed mid-load) in a run of its
+# own, so that its kills and fail-over timings do not compete with the other suites for CPU.
+npx jest --ci --selectProjects topology
+# The web console in real Chromium (/usr/bin/chromium, installed by .ci/run) against the built
+# server; screenshots go to test-results/screenshots/ and their paths are printed.
+npx jest --ci --selectProjects browser

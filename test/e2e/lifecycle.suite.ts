@@ -157,6 +157,15 @@ export function describeLifecycle(kind: TestStore): void {
     expect(list.body.items.map((i: { id: string }) => i.id)).toContain(id);
   }, 60_000);
 
+  it('exposes Prometheus metrics: commands by route and status, projection lag', async () => {
+    await t.settle();
+    const res = await t.http().get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/text\/plain/);
+    expect(res.text).toMatch(/kcflow_http_requests_total\{method="POST",route="\/applications\/:id\/approval",status="200"\} \d+/);
+    expect(res.text).toMatch(/kcflow_http_request_duration_seconds_bucket\{le="[\d.]+",method="POST",route="\/applications"\}/);
+    expect(res.text).toMatch(/kcflow_projection_lag_events\{projection="budget"\} 0/);
+  });
+
   describe('refusals write nothing', () => {
     let id: string;
     beforeAll(async () => {

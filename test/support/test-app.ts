@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { signDevToken, DEV_JWT_SECRET, Role } from '@kcflow/auth';
 import { loadConfig } from '@kcflow/config';
 import { openInfrastructure } from '@kcflow/runtime';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,12 +18,23 @@ export type TestStore = 'pglite' | 'postgres';
 /** The API as the e2e suites drive it: over HTTP only, whatever runs behind. */
 export interface TestApp {
   http: () => request.Agent;
-  /** Where the server listens, when it runs as a process of its own. */
-  baseUrl?: string;
   token(role: Role | Role[], sub?: string): Promise<string>;
   /** Waits until the read models reflect every event written so far. */
   settle(): Promise<void>;
   close(): Promise<void>;
+  /** The PostgreSQL schemas of the in-process ('postgres') app, for tests that inspect or tamper with the store. */
+  schemas?: { eventStore: string; readModels: string };
+  /** The in-process ('postgres') Nest application, for tests that read its route metadata. */
+  nest?: NestFastifyApplication;
+  /** The server process's address ('pglite'), for tests that speak raw HTTP. */
+  baseUrl?: string;
+}
+
+export interface TestAppOptions {
+  /** Configuration variables on top of the suite's defaults, e.g. RATE_LIMIT_PER_MINUTE. */
+  env?: Record<string, string>;
+  /** In-process ('postgres') only: the logger the app writes to. */
+  logger?: pino.Logger;
 }
 
 const ROOT = resolve(__dirname, '../..');
@@ -35,11 +47,11 @@ const token = (role: Role | Role[], sub?: string) => signDevToken({ sub: sub ?? 
  *   runs it, on the embedded default with a fresh data folder;
  * - `postgres`: the same application in this process, on its own schemas in the test database.
  */
-export async function startTestApp(kind: TestStore): Promise<TestApp> {
-  return kind === 'pglite' ? startServerProcess() : startInProcess();
+export async function startTestApp(kind: TestStore, options: TestAppOptions = {}): Promise<TestApp> {
+  return kind === 'pglite' ? startServerProcess(options) : startInProcess(options);
 }
 
-async function startInProcess(): Promise<TestApp> {
+async function startInProcess(options: TestAppOptions): Promise<TestApp> {
   const schema = uniqueSchema('e2e');
   const config = loadConfig({
     EVENT_STORE: 'postgres',
@@ -49,8 +61,9 @@ async function startInProcess(): Promise<TestApp> {
     PROJECTIONS_IN_PROCESS: 'true',
     LOG_LEVEL: 'silent',
     RECONCILE_INTERVAL_SECONDS: '0',
+    ...options.env,
   });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const infrastructure = await openInfrastructure(config, logger);
   const app = await createApp(config, infrastructure, logger);
   await app.init();
@@ -60,6 +73,8 @@ async function startInProcess(): Promise<TestApp> {
     http: () => request.agent(app.getHttpServer()),
     token,
     settle: () => infrastructure.projections.waitUntilCaughtUp(15_000),
+    schemas: { eventStore: `${schema}_es`, readModels: `${schema}_rm` },
+    nest: app,
     async close() {
       await app.close();
       await infrastructure.close();
@@ -73,13 +88,13 @@ async function startInProcess(): Promise<TestApp> {
   };
 }
 
-async function startServerProcess(): Promise<TestApp> {
+async function startServerProcess(options: TestAppOptions): Promise<TestApp> {
   if (!existsSync(join(ROOT, 'dist/apps/api/src/main.js'))) execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT });
   const dataDir = mkdtempSync(join(tmpdir(), 'kcflow-e2e-'));
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['dist/apps/api/src/main.js'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, EVENT_STORE: 'pglite', LOG_LEVEL: 'warn', RECONCILE_INTERVAL_SECONDS: '0' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, EVENT_STORE: 'pglite', LOG_LEVEL: 'warn', RECONCILE_INTERVAL_SECONDS: '0', ...options.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

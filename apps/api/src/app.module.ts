@@ -2,18 +2,22 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { AuthModule } from '@kcflow/auth';
 import type { AppConfig } from '@kcflow/config';
-import { ProjectionRunner } from '@kcflow/read-models';
-import type { Infrastructure } from '@kcflow/runtime';
+import { ALL_PROJECTIONS, ProjectionRunner } from '@kcflow/read-models';
+import { INFRASTRUCTURE, type Infrastructure } from '@kcflow/runtime';
 import { BudgetReconciliation, WorkflowModule } from '@kcflow/workflow';
 import type { Logger } from 'pino';
 import { ApplicationsController } from './applications/applications.controller';
 import { IdempotencyInterceptor, IdempotencyStore } from './http/idempotency';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { DevTokensController } from './operations/dev-tokens.controller';
 import { HealthController } from './operations/health.controller';
+import { Metrics, MetricsController } from './operations/metrics';
+import { ProjectionRebuilds } from './operations/projection-rebuilds';
 import { ProjectionsController } from './operations/projections.controller';
 import { ReconciliationScheduler } from './operations/reconciliation.scheduler';
 import { ProgrammesController } from './programmes/programmes.controller';
 import { ReadSide } from './read-side';
+import { ReportsController } from './reports/reports.controller';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -32,11 +36,34 @@ export class AppModule {
         WorkflowModule.register({ store: infrastructure.store, reconcileGraceSeconds: config.reconcileGraceSeconds }),
         AuthModule.forRoot({ ...config.auth, logger: logger.child({ component: 'auth' }) }),
       ],
-      controllers: [ProgrammesController, ApplicationsController, HealthController, ProjectionsController],
+      controllers: [
+        ProgrammesController,
+        ApplicationsController,
+        HealthController,
+        ProjectionsController,
+        MetricsController,
+        ReportsController,
+        // Development only: absent (404) unless the documented development secret signs tokens.
+        ...(config.auth.usingDevSecret ? [DevTokensController] : []),
+      ],
       providers: [
         { provide: ReadSide, useValue: readSide },
+        { provide: INFRASTRUCTURE, useValue: infrastructure },
+        Metrics,
         { provide: ProjectionRunner, useValue: infrastructure.projections },
         { provide: IdempotencyStore, useValue: idempotency },
+        {
+          provide: ProjectionRebuilds,
+          useValue: new ProjectionRebuilds({
+            store: infrastructure.store,
+            db: infrastructure.readDb,
+            schema: infrastructure.readSchema,
+            projections: ALL_PROJECTIONS,
+            runner: infrastructure.projections,
+            projectionsInProcess: config.projectionsInProcess,
+            logger: logger.child({ component: 'projections' }),
+          }),
+        },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_FILTER, useFactory: () => new ProblemDetailsFilter(logger.child({ component: 'http' })) },
         {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@kcflow/config';
-import { createLogger, openInfrastructure } from '@kcflow/runtime';
+import { CommandBus } from '@nestjs/cqrs';
+import { createLogger, openInfrastructure, startMessaging } from '@kcflow/runtime';
 import { createApp } from './create-app';
 
 async function main(): Promise<void> {
@@ -22,7 +23,11 @@ async function main(): Promise<void> {
   }
   const infrastructure = await openInfrastructure(config, logger.child({ component: 'projections' }));
   const app = await createApp(config, infrastructure, logger);
-  if (config.projectionsInProcess) await infrastructure.projections.start();
+  if (config.projectionsInProcess) {
+    // The embedded default is one process: projections, and Kafka when configured, run here.
+    await infrastructure.projections.start();
+    infrastructure.messaging = await startMessaging(config.kafka, infrastructure, app.get(CommandBus), logger.child({ component: 'kafka' }));
+  }
   app.getHttpAdapter().getInstance().addHook('onClose', async () => infrastructure.close());
   await app.listen(config.port, config.host);
   logger.info(

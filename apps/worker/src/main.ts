@@ -1,11 +1,14 @@
 import { ConfigError, loadConfig } from '@kcflow/config';
-import { createLogger, openInfrastructure } from '@kcflow/runtime';
+import { createLogger, openInfrastructure, type Infrastructure } from '@kcflow/runtime';
 import { quoteSchema } from '@kcflow/sql';
 import { BudgetLedger, BudgetReconciliation, CommandLoop, systemClock } from '@kcflow/workflow';
 
 /**
  * The worker: projections into the read models, and the budget reconciliation pass, for
- * deployments where the api does not run them in-process. SIGTERM finishes the batch in hand.
+ * deployments where the api does not run them in-process. Any number of copies may run:
+ * each projection runs in the copy holding its lease (PostgreSQL advisory lock), the others
+ * take over within seconds when it dies. SIGTERM finishes the batch in hand and releases
+ * the leases.
  */
 async function main(): Promise<void> {
   let config;
@@ -14,21 +17,35 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
-      process.exit(78);
+      process.exit(78); // EX_CONFIG
     }
     throw error;
   }
   const logger = createLogger(config.logLevel, 'kcflow-worker');
-  const infrastructure = await openInfrastructure(config, logger.child({ component: 'projections' }));
+  let infrastructure: Infrastructure;
+  try {
+    infrastructure = await openInfrastructure(config, logger.child({ component: 'projections' }));
+  } catch (error) {
+    logger.fatal({ err: error }, 'cannot open the event store or the read-model database');
+    console.error(`KCFlow worker cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  }
   const loop = new CommandLoop(infrastructure.store, systemClock);
   const reconciliation = new BudgetReconciliation(infrastructure.store, loop, new BudgetLedger(loop), systemClock, config.reconcileGraceSeconds);
 
   await infrastructure.projections.start();
   let pass: Promise<void> | undefined;
+  // One pass at a time across all copies: a copy that cannot take the lease skips its turn.
   const reconcile = async () => {
-    const rows = await infrastructure.readDb.query<{ id: string }>(`SELECT id FROM ${quoteSchema(infrastructure.readSchema)}.programmes`);
-    for (const action of await reconciliation.reconcile(rows.map((r) => r.id))) {
-      logger.warn({ reconciliation: action }, 'budget reconciliation repaired a commitment');
+    const lease = await infrastructure.leases?.tryAcquire('budget-reconciliation');
+    if (infrastructure.leases && !lease) return;
+    try {
+      const rows = await infrastructure.readDb.query<{ id: string }>(`SELECT id FROM ${quoteSchema(infrastructure.readSchema)}.programmes`);
+      for (const action of await reconciliation.reconcile(rows.map((r) => r.id))) {
+        logger.warn({ reconciliation: action }, 'budget reconciliation repaired a commitment');
+      }
+    } finally {
+      await lease?.release();
     }
   };
   const timer =
@@ -39,13 +56,14 @@ async function main(): Promise<void> {
             .finally(() => (pass = undefined));
         }, config.reconcileIntervalSeconds * 1000)
       : undefined;
-  logger.info({ eventStore: config.eventStore.kind }, 'KCFlow worker running');
+  logger.info({ eventStore: config.eventStore.kind, readModels: config.readModels.kind }, 'KCFlow worker running');
 
   const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'stopping: finishing the batch in hand');
+    logger.info({ signal }, 'stopping: finishing the batch in hand, then releasing the leases');
     clearInterval(timer);
     await pass;
     await infrastructure.close();
+    logger.info('stopped');
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

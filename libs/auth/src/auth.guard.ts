@@ -66,12 +66,13 @@ export class AuthGuard implements CanActivate {
       throw error;
     });
 
+    // Set before the role check, so the audit log of a refused request can say who it was.
+    request[ACTOR_REQUEST_KEY] = actor;
     if (!mayAccess(actor, declaration.rule)) {
       this.logger.info({ route, actorId: actor.id, roles: actor.roles, rule: declaration.rule }, 'role not allowed');
       const allowed = rolesAllowed(declaration.rule).join(', ');
       throw new ForbiddenException(`This action (${declaration.rule}) needs one of the roles: ${allowed}`);
     }
-    request[ACTOR_REQUEST_KEY] = actor;
     return true;
   }
 }

@@ -43,7 +43,7 @@ export const CONFIG_VARIABLES = [
   { name: 'KAFKA_SASL_MECHANISM', description: 'plain, scram-sha-256 or scram-sha-512; unset: no SASL.' },
   { name: 'KAFKA_SASL_USERNAME', description: 'SASL user (required with KAFKA_SASL_MECHANISM).' },
   { name: 'KAFKA_SASL_PASSWORD', description: 'SASL password (required with KAFKA_SASL_MECHANISM).' },
-  { name: 'RATE_LIMIT_PER_MINUTE', default: '600', description: 'Requests per minute per client; 0 turns the limit off.' },
+  { name: 'RATE_LIMIT_PER_MINUTE', default: '600', description: "Requests per minute per actor (the verified token's subject, else the client IP); 0 turns the limit off." },
   { name: 'IDEMPOTENCY_TTL_HOURS', default: '24', description: 'How long an Idempotency-Key and its first response are kept.' },
   { name: 'RECONCILE_INTERVAL_SECONDS', default: '60', description: 'How often the budget reconciliation pass runs; 0 turns it off.' },
   { name: 'RECONCILE_GRACE_SECONDS', default: '30', description: 'Age a budget commitment without its recorded approval must reach before reconciliation finishes the approval or releases the money.' },

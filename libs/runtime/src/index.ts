@@ -1,2 +1,5 @@
 export * from './infrastructure';
 export * from './logger';
+export * from './advisory-leases';
+export * from './readiness';
+export * from './messaging';

@@ -1,6 +1,7 @@
 import type { KafkaSettings } from '@kcflow/config';
 import { DisbursementCommands, kafkaFromConfig, kafkaHealth, MessagingLogger, OutboundRelay, PaymentConfirmationConsumer } from '@kcflow/messaging';
-import type { Infrastructure } from './infrastructure';
+import type { EventStore } from '@kcflow/event-store';
+import type { SqlDatabase } from '@kcflow/sql';
 
 /** The Kafka side of a process: the outbound relay and the treasury payment consumer. */
 export interface Messaging {
@@ -17,7 +18,7 @@ export interface Messaging {
  */
 export async function startMessaging(
   settings: KafkaSettings | undefined,
-  infrastructure: Infrastructure,
+  infrastructure: { store: EventStore; readDb: SqlDatabase; readSchema: string },
   commands: DisbursementCommands,
   logger: MessagingLogger,
 ): Promise<Messaging | undefined> {

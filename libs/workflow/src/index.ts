@@ -5,6 +5,8 @@ export * from './shared/aggregates';
 export * from './shared/tokens';
 export * from './audit/hash-chain';
 export * from './audit/history';
+export * from './audit/verify-store';
+export * from './audit/dossier';
 export * from './budget/budget-ledger';
 export * from './budget/reconciliation';
 export * from './applications/application-view';

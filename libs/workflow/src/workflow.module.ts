@@ -5,6 +5,7 @@ import { ApproveApplicationHandler } from './applications/approve-application';
 import { GetApplicationHandler } from './applications/get-application';
 import { SubmitApplicationHandler } from './applications/submit-application';
 import { TransitionApplicationHandler } from './applications/transition-application';
+import { GetDossierHandler } from './audit/dossier';
 import { GetHistoryHandler, VerifyIntegrityHandler } from './audit/history';
 import { BudgetLedger } from './budget/budget-ledger';
 import { BudgetReconciliation } from './budget/reconciliation';
@@ -46,6 +47,7 @@ export class WorkflowModule {
         GetProgrammeHandler,
         GetHistoryHandler,
         VerifyIntegrityHandler,
+        GetDossierHandler,
       ],
       exports: [EVENT_STORE, CLOCK, CommandLoop, BudgetLedger, BudgetReconciliation, CqrsModule],
     };

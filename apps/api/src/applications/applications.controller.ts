@@ -5,7 +5,9 @@ import { Access, AccessRule, Actor, CurrentActor } from '@kcflow/auth';
 import {
   ApproveApplicationCommand,
   CommandAnswer,
+  Dossier,
   GetApplicationQuery,
+  GetDossierQuery,
   GetHistoryQuery,
   SubmitApplicationCommand,
   Transition,
@@ -30,6 +32,7 @@ import {
   ReviewApplicationDto,
   SubmitApplicationDto,
 } from './application.dtos';
+import { renderDossierHtml } from './dossier.html';
 
 /** Routes of API.md's "Applications" and "Audit" sections; each is one command or query. */
 @ApiTags('applications')
@@ -136,6 +139,19 @@ export class ApplicationsController {
   @Access('applications.integrity')
   integrity(@Param('id') id: string) {
     return this.queries.execute(new VerifyIntegrityQuery('application', id));
+  }
+
+  /** One document for an inspector: JSON, or printable HTML for `Accept: text/html`. */
+  @Get(':id/dossier')
+  @Access('applications.dossier')
+  async dossier(@Param('id') id: string, @Query() query: HistoryQueryDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const dossier: Dossier = await this.queries.execute(new GetDossierQuery(id, query.asOf ? new Date(query.asOf) : undefined, query.revision));
+    reply.header('Vary', 'Accept');
+    if (!(request.headers.accept ?? '').includes('text/html')) return dossier;
+    // The page holds text typed by applicants: nothing in it may load or run anything.
+    reply.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    reply.header('Content-Type', 'text/html; charset=utf-8');
+    return renderDossierHtml(dossier);
   }
 
   private async transition(

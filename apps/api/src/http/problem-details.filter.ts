@@ -2,6 +2,7 @@ import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common'
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { toProblem } from './problem-details';
+import { logRefusal } from './request-log';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -22,8 +23,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const { problem, unexpected } = toProblem(exception, instance);
 
     if (unexpected) {
-      this.logger.error({ err: exception, method: request.method, url: request.url, status: problem.status }, 'request failed');
+      this.logger.error({ err: exception, method: request.method, url: instance, status: problem.status }, 'request failed');
     }
+    logRefusal(this.logger, request, problem);
     if (reply.sent) return; // the response had started: nothing more can be said to the client
 
     // RFC 6750 asks for a challenge on every 401; the auth guard sets a more precise one.

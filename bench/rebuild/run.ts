@@ -1,0 +1,137 @@
+/**
+ * 3. Projection rebuild: `npm run projections:rebuild -- all` (the real script, as a child
+ * process) over a store of BENCH_EVENTS generated events into fresh PostgreSQL read-model
+ * tables, against a plain ordered scan of the same events table.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { ALL_PROJECTIONS } from '@kcflow/read-models';
+import { PgDatabase, quoteSchema } from '@kcflow/sql';
+import { PostgresEventStore, GlobalPosition } from '@kcflow/event-store';
+import { DIST, env, uniqueName } from '../lib/env';
+import { eventSchema } from '../lib/event-schema';
+import { dropSchemas } from '../lib/pg';
+import { startNode, watchMemory } from '../lib/proc';
+import { Report, log } from '../lib/report';
+import { fmt } from '../lib/stats';
+
+const BATCH = 500; // rebuildProjection's default batch
+
+export async function main(): Promise<void> {
+  const report = new Report('rebuild', '3. Projection rebuild');
+  const store = await eventSchema(report, env.events);
+  const readSchema = uniqueName('read');
+  try {
+    report.setting('projections', ALL_PROJECTIONS.map((p) => p.name).join(', '));
+    report.setting('batch size', BATCH);
+
+    // Baseline: every row in commit order, keyset pages of the rebuild's batch size, rows parsed.
+    const scan = await plainScan(store.schema);
+    report.add({ name: 'plain ordered scan of the events table (pg, keyset pages of 500)', value: scan.events / scan.seconds, unit: 'events/s', isBaseline: true, note: `${fmt(scan.events)} events in ${scan.seconds.toFixed(1)} s` });
+    const adapter = await adapterScan(store.schema);
+    report.add({
+      name: 'the same scan through PostgresEventStore.readAll',
+      value: adapter.events / adapter.seconds,
+      unit: 'events/s',
+      baselines: [{ name: 'plain scan', value: scan.events / scan.seconds }],
+      note: `${fmt(adapter.events)} events in ${adapter.seconds.toFixed(1)} s`,
+    });
+
+    const started = Date.now();
+    const output = await runRebuildScript(store.schema, readSchema);
+    const wall = (Date.now() - started) / 1000;
+    const perProjection = [...output.text.matchAll(/^(\w+): (\d+) events replayed in ([\d.]+) s/gm)].map((m) => ({ name: m[1], events: Number(m[2]), seconds: Number(m[3]) }));
+    if (perProjection.length !== ALL_PROJECTIONS.length) throw new Error(`unexpected rebuild output:\n${output.text}`);
+    const replaySeconds = perProjection.reduce((sum, p) => sum + p.seconds, 0);
+    const rate = store.events / replaySeconds;
+    const scanRate = scan.events / scan.seconds;
+    for (const p of perProjection) {
+      report.add({ name: `rebuild of ${p.name} alone`, value: p.events / p.seconds, unit: 'events/s', baselines: [{ name: 'plain scan', value: scanRate }], note: `${p.seconds.toFixed(1)} s` });
+    }
+    report.add({
+      name: `rebuild of all read models (${ALL_PROJECTIONS.length} projections, one after the other)`,
+      value: rate,
+      unit: 'events/s',
+      baselines: [{ name: 'plain scan', value: scanRate }],
+      bars: [{ text: '≥ 50,000 events/s', met: rate >= 50_000 }],
+      note: `${fmt(store.events)} events in ${replaySeconds.toFixed(1)} s (${wall.toFixed(1)} s with process start)`,
+    });
+    report.add({ name: 'peak RSS of the rebuild process', value: output.peakMb, unit: 'MB', note: 'VmHWM of node dist/scripts/projections-rebuild.js' });
+  } finally {
+    await dropSchemas([readSchema]);
+    await store.release();
+  }
+  report.finish();
+}
+
+async function plainScan(schema: string): Promise<{ events: number; seconds: number }> {
+  const client = new Client({ connectionString: env.pgUrl });
+  await client.connect();
+  const started = process.hrtime.bigint();
+  let events = 0;
+  let after: [string, string] = ['0', '0'];
+  try {
+    for (;;) {
+      const { rows } = await client.query<{ transaction_id: string; global_position: string }>(
+        `SELECT stream_id, stream_revision, transaction_id, global_position, event_id, type, data, metadata, recorded_at
+         FROM ${quoteSchema(schema)}.events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+         ORDER BY transaction_id, global_position LIMIT ${BATCH}`,
+        after,
+      );
+      if (rows.length === 0) break;
+      events += rows.length;
+      const last = rows[rows.length - 1];
+      after = [last.transaction_id, last.global_position];
+    }
+  } finally {
+    await client.end();
+  }
+  return { events, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+async function adapterScan(schema: string): Promise<{ events: number; seconds: number }> {
+  const db = new PgDatabase(env.pgUrl, 1);
+  const store = new PostgresEventStore({ db, schema });
+  const started = process.hrtime.bigint();
+  let events = 0;
+  let after: GlobalPosition | undefined;
+  try {
+    for (;;) {
+      const batch = await store.readAll({ after, limit: BATCH });
+      if (batch.length === 0) break;
+      events += batch.length;
+      after = batch[batch.length - 1].position;
+    }
+  } finally {
+    await store.close();
+    await db.close();
+  }
+  return { events, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+/** The real rebuild script, as an operator runs it, on the generated store. */
+async function runRebuildScript(eventSchemaName: string, readSchema: string): Promise<{ text: string; peakMb: number }> {
+  const childEnv = {
+    EVENT_STORE: 'postgres',
+    EVENT_STORE_URL: env.pgUrl,
+    EVENT_STORE_SCHEMA: eventSchemaName,
+    READ_MODEL_SCHEMA: readSchema,
+    LOG_LEVEL: 'warn',
+  };
+  log(`  running: ${Object.entries(childEnv).map(([k, v]) => `${k}=${v}`).join(' ')} node dist/scripts/projections-rebuild.js all`);
+  const child = startNode('rebuild-script', join(DIST, 'scripts/projections-rebuild.js'), ['all'], childEnv);
+  const memory = watchMemory(child, 200);
+  const code = await child.exited;
+  memory.stop();
+  const text = readFileSync(child.logFile, 'utf8');
+  if (code !== 0) throw new Error(`the rebuild script exited with ${code}:\n${text.slice(-3000)}`);
+  return { text, peakMb: memory.last()?.peakMb ?? Number.NaN };
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
