@@ -111,7 +111,7 @@ describeWithKafka('Kafka payment confirmations (real broker)', () => {
     const reasons = dead.map((m) => m.headers[DLQ_HEADERS.reason]);
     expect(reasons[0]).toMatch(/^The message is not JSON/);
     expect(reasons[1]).toBe(
-      'amount must be a whole number of VND greater than 0 (a JSON integer); paidAt must be an ISO 8601 date-time with a time zone, e.g. 2024-05-06T09:30:00+07:00',
+      'amount must be a whole number of VND greater than 0 (a JSON integer); paidAt must be an ISO 8601 date (2024-05-06) or date-time with a time zone (2024-05-06T09:30:00+07:00)',
     );
     expect(reasons[2]).toBe('Application not found');
     expect(reasons[3]).toMatch(/^Over-disbursement/);

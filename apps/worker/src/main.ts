@@ -1,10 +1,11 @@
 import { ConfigError, loadConfig } from '@kcflow/config';
-import { createLogger, openInfrastructure, type Infrastructure } from '@kcflow/runtime';
+import { createLogger, openInfrastructure, startMessaging, type Infrastructure } from '@kcflow/runtime';
 import { quoteSchema } from '@kcflow/sql';
-import { BudgetLedger, BudgetReconciliation, CommandLoop, systemClock } from '@kcflow/workflow';
+import { BudgetLedger, BudgetReconciliation, CommandLoop, systemClock, TransitionApplicationHandler } from '@kcflow/workflow';
 
 /**
- * The worker: projections into the read models, and the budget reconciliation pass, for
+ * The worker: projections into the read models, the budget reconciliation pass and, when
+ * KAFKA_BROKERS is set, the Kafka relay and payment consumer, for
  * deployments where the api does not run them in-process. Any number of copies may run:
  * each projection runs in the copy holding its lease (PostgreSQL advisory lock), the others
  * take over within seconds when it dies. SIGTERM finishes the batch in hand and releases
@@ -34,6 +35,12 @@ async function main(): Promise<void> {
   const reconciliation = new BudgetReconciliation(infrastructure.store, loop, new BudgetLedger(loop), systemClock, config.reconcileGraceSeconds);
 
   await infrastructure.projections.start();
+  infrastructure.messaging = await startMessaging(
+    config.kafka,
+    infrastructure,
+    new TransitionApplicationHandler(loop, new BudgetLedger(loop)),
+    logger.child({ component: 'kafka' }),
+  );
   let pass: Promise<void> | undefined;
   // One pass at a time across all copies: a copy that cannot take the lease skips its turn.
   const reconcile = async () => {

@@ -226,3 +226,21 @@ describe('Kafka settings', () => {
     ]);
   });
 });
+
+describe('EventStoreDB connection strings', () => {
+  it('takes a single node and a cluster of nodes', () => {
+    const base = { EVENT_STORE: 'esdb', READ_MODEL_URL: 'postgres://rm@db/kcflow' };
+    expect(loadConfig({ ...base, ESDB_CONNECTION_STRING: 'esdb://node1:2113?tls=false' }).eventStore).toEqual({
+      kind: 'esdb',
+      connectionString: 'esdb://node1:2113?tls=false',
+    });
+    const cluster = 'esdb://admin:changeit@node1:2113,node2:2113,node3:2113?tlsCAFile=/certs/ca.crt';
+    expect(loadConfig({ ...base, ESDB_CONNECTION_STRING: cluster }).eventStore).toEqual({ kind: 'esdb', connectionString: cluster });
+  });
+
+  it('still refuses what is not an esdb URL', () => {
+    expect(problemsOf({ EVENT_STORE: 'esdb', READ_MODEL_URL: 'postgres://rm@db/kcflow', ESDB_CONNECTION_STRING: 'http://a:2113,b:2113' })[0]).toMatch(
+      /^ESDB_CONNECTION_STRING must be a esdb:\/\/ or esdb\+discover:\/\/ URL/,
+    );
+  });
+});

@@ -256,7 +256,10 @@ class EnvReader {
       if (requiredWhen) this.problem(`${name} is required when ${requiredWhen}`);
       return undefined;
     }
-    if (!URL.canParse(value) || !protocols.includes(new URL(value).protocol)) {
+    // An EventStoreDB cluster lists its nodes (esdb://a:2113,b:2113,c:2113), which URL cannot
+    // parse; the first node stands for the shape of the rest.
+    const firstHost = value.replace(/^([a-z+]+:\/\/(?:[^@/]*@)?[^,/?]+)(?:,[^/?]+)+/, '$1');
+    if (!URL.canParse(firstHost) || !protocols.includes(new URL(firstHost).protocol)) {
       const schemes = protocols.map((protocol) => `${protocol}//`).join(' or ');
       this.problem(`${name} must be a ${schemes} URL (got "${withoutPassword(value)}")`);
       return undefined;

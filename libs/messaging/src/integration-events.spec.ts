@@ -73,7 +73,7 @@ describe('payment confirmation shape', () => {
     ['[1,2]', 'invalid_message', /^The message must be a JSON object$/],
     [JSON.stringify({ ...good, amount: 1.5 }), 'invalid_message', /^amount must be a whole number/],
     [JSON.stringify({ ...good, amount: 0 }), 'invalid_message', /^amount must be a whole number/],
-    [JSON.stringify({ ...good, paidAt: '2024-06-03' }), 'invalid_message', /^paidAt must be an ISO 8601 date-time/],
+    [JSON.stringify({ ...good, paidAt: '2024-06-03T10:15:00' }), 'invalid_message', /^paidAt must be an ISO 8601 date/],
     [JSON.stringify({ ...good, paidAt: '2024-13-45T10:15:00Z' }), 'invalid_message', /^paidAt/],
     [JSON.stringify({ ...good, paymentRef: ' KBNN-1' }), 'invalid_message', /^paymentRef must be/],
     [JSON.stringify({ amount: 5 }), 'invalid_message', /^paymentRef must be .*; applicationId must be .*; paidAt must be/],
@@ -86,4 +86,11 @@ describe('payment confirmation shape', () => {
 it('takes a pino logger', () => {
   const logger: MessagingLogger = pino({ level: 'silent' });
   expect(typeof logger.warn).toBe('function');
+});
+
+describe('payment confirmation dates', () => {
+  it.each(['2024-06-03', '2024-06-03T10:15:00+07:00', '2024-06-03T03:15:00Z'])('accepts %s, as the HTTP API does', (paidAt) => {
+    const parsed = parsePaymentConfirmation(Buffer.from(JSON.stringify({ paymentRef: 'KBNN-1', applicationId: 'a1', amount: 1, paidAt })));
+    expect(parsed).toMatchObject({ ok: true, confirmation: { paidAt } });
+  });
 });

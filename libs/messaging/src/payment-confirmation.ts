@@ -7,7 +7,7 @@ export interface PaymentConfirmation {
   applicationId: string;
   /** Whole VND, a JSON integer greater than 0. */
   amount: number;
-  /** ISO 8601 date-time with a time zone, e.g. 2024-05-06T09:30:00+07:00. */
+  /** ISO 8601: a date (2024-05-06, as the HTTP API takes it) or a date-time with a time zone (2024-05-06T09:30:00+07:00). */
   paidAt: string;
 }
 
@@ -16,7 +16,7 @@ export type MessageProblemCode = 'malformed_json' | 'invalid_message';
 
 export type ParsedConfirmation = { ok: true; confirmation: PaymentConfirmation } | { ok: false; code: MessageProblemCode; reason: string };
 
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /** Checks the shape of a confirmation and says, field by field, what is wrong. Extra fields are ignored. */
@@ -37,7 +37,7 @@ export function parsePaymentConfirmation(value: Buffer | string | null): ParsedC
     Number.isSafeInteger(amount) && (amount as number) > 0 ? null : 'amount must be a whole number of VND greater than 0 (a JSON integer)',
     typeof paidAt === 'string' && ISO_DATE_TIME.test(paidAt) && !Number.isNaN(Date.parse(paidAt))
       ? null
-      : 'paidAt must be an ISO 8601 date-time with a time zone, e.g. 2024-05-06T09:30:00+07:00',
+      : 'paidAt must be an ISO 8601 date (2024-05-06) or date-time with a time zone (2024-05-06T09:30:00+07:00)',
   ].filter((problem): problem is string => problem !== null);
   if (problems.length > 0) return { ok: false, code: 'invalid_message', reason: problems.join('; ') };
   return { ok: true, confirmation: { paymentRef, applicationId, amount, paidAt } as PaymentConfirmation };

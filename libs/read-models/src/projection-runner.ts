@@ -39,6 +39,8 @@ export interface ProjectionRunnerOptions {
   projections: readonly Projection[];
   logger?: ProjectionLogger;
   batchSize?: number;
+  /** First wait before a failed projection retries from its checkpoint (default 5 s). */
+  retryDelayMs?: number;
   leases?: ProjectionLeases;
 }
 
@@ -97,6 +99,9 @@ interface Running {
   keeper?: Promise<void>;
   /** Set while resubscribing from a checkpoint found moved. */
   restarting?: Promise<void>;
+  /** Failures in a row, and the timer of the next retry after one. */
+  failures: number;
+  retry?: NodeJS.Timeout;
 }
 
 /**
@@ -123,6 +128,8 @@ export class ProjectionRunner {
   private stopping: { promise: Promise<void>; fire: () => void } | undefined;
   /** Between start() and stop(): a projection whose checkpoint moved resubscribes. */
   private active = false;
+  /** First wait before a failed projection tries again; doubles per failure, up to 5 minutes. */
+  private readonly retryDelayMs: number;
 
   constructor(options: ProjectionRunnerOptions) {
     this.store = options.store;
@@ -130,7 +137,8 @@ export class ProjectionRunner {
     this.schema = options.schema;
     this.logger = options.logger ?? silent;
     this.batchSize = options.batchSize;
-    this.running = options.projections.map((projection) => ({ projection }));
+    this.running = options.projections.map((projection) => ({ projection, failures: 0 }));
+    this.retryDelayMs = options.retryDelayMs ?? 5_000;
     this.leases = options.leases;
     quoteSchema(this.schema);
   }
@@ -230,6 +238,7 @@ export class ProjectionRunner {
   }
 
   private async unsubscribe(entry: Running): Promise<void> {
+    clearTimeout(entry.retry);
     await entry.restarting;
     const subscription = entry.subscription;
     entry.subscription = undefined;
@@ -304,6 +313,7 @@ export class ProjectionRunner {
       await this.saveCheckpoint(tx, projection.name, from, last, events.length);
     });
     entry.position = last;
+    entry.failures = 0;
   }
 
   /**
@@ -338,8 +348,9 @@ export class ProjectionRunner {
     const message = cause instanceof Error ? cause.message : String(cause);
     this.logger.error(
       { projection: name, eventId: event?.id, eventType: event?.type, streamId: event?.streamId, revision: event?.revision, err: cause },
-      'Projection stopped on an error; fix it and restart the projection',
+      'Projection stopped on an error; it retries from its checkpoint with a growing delay',
     );
+    this.retryLater(entry);
     entry.recording = this.db
       .query(
         `INSERT INTO ${this.checkpoints} AS c (name, updated_at, last_error, last_error_event_id) VALUES ($1, now(), $2, $3)
@@ -350,6 +361,23 @@ export class ProjectionRunner {
         () => undefined,
         (recordError: unknown) => this.logger.error({ projection: name, err: recordError }, 'Could not record the projection error'),
       );
+  }
+
+  /**
+   * A failure may pass (the database restarted) or not (a poison event): either way the
+   * projection tries again from its checkpoint, waiting longer each time, and its error stays
+   * on /projections until a batch succeeds.
+   */
+  private retryLater(entry: Running): void {
+    if (!this.active || (this.leases && !entry.lease)) return;
+    entry.failures += 1;
+    const delay = Math.min(this.retryDelayMs * 2 ** (entry.failures - 1), 300_000);
+    clearTimeout(entry.retry);
+    entry.retry = setTimeout(() => {
+      if (!this.active) return;
+      entry.restarting = this.subscribe(entry).catch((error: unknown) => this.failed(entry, error));
+    }, delay);
+    entry.retry.unref();
   }
 }
 

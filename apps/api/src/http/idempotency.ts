@@ -54,18 +54,22 @@ export class IdempotencyStore {
   }
 
   async migrate(): Promise<void> {
-    await this.db.query(`CREATE SCHEMA IF NOT EXISTS ${this.s}`);
-    await this.db.query(`
-      CREATE TABLE IF NOT EXISTS ${this.s}.idempotency_keys (
-        actor_id text NOT NULL,
-        key text NOT NULL,
-        fingerprint text NOT NULL,
-        status_code integer,
-        body jsonb,
-        headers jsonb,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (actor_id, key)
-      )`);
+    // Several api copies starting together would otherwise race on CREATE … IF NOT EXISTS.
+    await this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`kcflow-idempotency:${this.s}`]);
+      await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.s}`);
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${this.s}.idempotency_keys (
+          actor_id text NOT NULL,
+          key text NOT NULL,
+          fingerprint text NOT NULL,
+          status_code integer,
+          body jsonb,
+          headers jsonb,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (actor_id, key)
+        )`);
+    });
   }
 
   async claim(actorId: string, key: string, fingerprint: string): Promise<Claim> {
