@@ -183,6 +183,14 @@ export function describeLifecycle(kind: TestStore): void {
       expect(fields).toEqual(expect.arrayContaining(['project.totalCost', 'project.requestedAmount', 'extra']));
     });
 
+    it('400 for fields named after Object.prototype members, which validation libraries mistake for declared ones', async () => {
+      for (const key of ['valueOf', 'toString', 'hasOwnProperty', 'constructor', '__proto__']) {
+        const body = `{"reason":"Người thân","${key}":{}}`;
+        await t.http().post(`/applications/${id}/recusals`).set('Authorization', `Bearer ${reviewer}`).set('Content-Type', 'application/json').send(body).expect(400);
+      }
+      expect(await eventsOf(id)).toBe(1);
+    });
+
     it('400 for malformed JSON', async () => {
       await t.http().post('/applications').set('Authorization', `Bearer ${applicant}`).set('Content-Type', 'application/json').send('{"programmeId": ').expect(400);
     });

@@ -41,9 +41,11 @@ export function useStrictJsonBodies(app: NestFastifyApplication, bodyLimit: numb
 
 // PostgreSQL's jsonb refuses both (\u0000, lone UTF-16 surrogates): caught here, they are a 400, not a failed append.
 const UNSTORABLE = /\u0000|\p{Cs}/u;
-// No DTO has these fields, and a "prototype" field was found (by the hostile-input test) to be
-// dropped silently by class-transformer instead of refused as unknown: refused here by name.
-const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+// No DTO has these fields, and the hostile-input test found two holes behind them: a
+// "prototype" field was dropped silently by class-transformer instead of refused as unknown,
+// and the whitelist check of class-validator took any name of Object.prototype ("valueOf",
+// "toString", …) for a declared property and let it through. Refused here by name.
+const PROTOTYPE_KEYS = new Set(['__proto__', 'prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
 
 /** Why the parsed body cannot be accepted, or undefined (depth is already bounded). */
 function refusalOf(value: unknown): string | undefined {
