@@ -4,12 +4,13 @@ import { loadConfig } from '@kcflow/config';
 import { PostgresEventStore } from '@kcflow/event-store';
 import { ALL_PROJECTIONS, ProjectionRunner } from '@kcflow/read-models';
 import { PgDatabase, quoteSchema } from '@kcflow/sql';
-import { execFile } from 'node:child_process';
-import { createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { embeddedStoreInUse } from '../../scripts/embedded-store-guard';
+import { DataDirInUseError, lockDataDir } from '@kcflow/runtime';
 import { projectionsRebuild } from '../../scripts/projections-rebuild';
 import { verifyReadModelsCommand } from '../../scripts/verify-read-models';
 import { History, PROGRAMME, firstHalf, secondHalf } from '../support/read-model-history';
@@ -104,18 +105,27 @@ describeWithPostgres('the demo data set, seeded through the api, recomputed from
   }, 120_000);
 });
 
-describe('the embedded-store guard of the read-model scripts', () => {
-  it('refuses while an api answers on PORT for the same data folder, and lets a stopped one be', async () => {
-    const server = createServer((request, response) => response.writeHead(request.url === '/health/live' ? 200 : 404).end());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+describe('the lock on the embedded database folder', () => {
+  it('keeps the maintenance scripts out while another process holds the folder, and takes over a dead one\'s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kcflow-lock-'));
+    // Another process (as the api would) takes the lock and keeps running.
+    const holder = spawn(process.execPath, ['-e', `require('./dist/libs/runtime/src/data-dir-lock.js').lockDataDir(${JSON.stringify(dir)}); console.log('locked'); setInterval(() => {}, 1000);`], {
+      cwd: resolve(__dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise((done) => holder.stdout!.once('data', done));
     try {
-      const config = loadConfig({ EVENT_STORE: 'pglite', DATA_DIR: '/tmp/kcflow-guard-test', PORT: String(port) });
-      expect(await embeddedStoreInUse(config)).toMatch(/An api answers on port \d+.*POST \/projections\/<name>\/rebuild/);
-      expect(await embeddedStoreInUse(loadConfig({ EVENT_STORE: 'postgres', EVENT_STORE_URL: POSTGRES_URL, PORT: String(port) }))).toBeUndefined();
+      const lines: string[] = [];
+      expect(await verifyReadModelsCommand({ EVENT_STORE: 'pglite', DATA_DIR: dir }, (line) => lines.push(line))).toBe(2);
+      expect(lines.join('\n')).toMatch(new RegExp(`open in process ${holder.pid}; only one process may open it`));
+      expect(() => lockDataDir(dir)).toThrow(DataDirInUseError);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      holder.kill('SIGKILL');
+      await new Promise((done) => holder.once('exit', done));
     }
-    expect(await embeddedStoreInUse(loadConfig({ EVENT_STORE: 'pglite', DATA_DIR: '/tmp/kcflow-guard-test', PORT: String(port) }))).toBeUndefined();
+    // Its lock file is left behind by the killed process, and taken over.
+    const release = lockDataDir(dir);
+    release();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

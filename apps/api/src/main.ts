@@ -1,27 +1,17 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '@kcflow/config';
 import { CommandBus } from '@nestjs/cqrs';
-import { createLogger, openInfrastructure, startMessaging } from '@kcflow/runtime';
+import { configOrExit, createLogger, infrastructureOrExit, startMessaging } from '@kcflow/runtime';
 import { createApp } from './create-app';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  const config = configOrExit();
   const logger = createLogger(config.logLevel, 'kcflow-api');
   if (config.auth.usingDevSecret) {
     logger.warn(
       'AUTH_JWT_SECRET is not set: tokens are signed with the documented DEVELOPMENT secret. Anyone can mint tokens. Never run like this in production.',
     );
   }
-  const infrastructure = await openInfrastructure(config, logger.child({ component: 'projections' }));
+  const infrastructure = await infrastructureOrExit(config, logger, 'KCFlow API');
   const app = await createApp(config, infrastructure, logger);
   if (config.projectionsInProcess) {
     // The embedded default is one process: projections, and Kafka when configured, run here.

@@ -1,5 +1,4 @@
-import { ConfigError, loadConfig } from '@kcflow/config';
-import { createLogger, openInfrastructure, startMessaging, type Infrastructure } from '@kcflow/runtime';
+import { configOrExit, createLogger, infrastructureOrExit, startMessaging } from '@kcflow/runtime';
 import { quoteSchema } from '@kcflow/sql';
 import { BudgetLedger, BudgetReconciliation, CommandLoop, systemClock, TransitionApplicationHandler } from '@kcflow/workflow';
 
@@ -12,25 +11,9 @@ import { BudgetLedger, BudgetReconciliation, CommandLoop, systemClock, Transitio
  * the leases.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  const config = configOrExit();
   const logger = createLogger(config.logLevel, 'kcflow-worker');
-  let infrastructure: Infrastructure;
-  try {
-    infrastructure = await openInfrastructure(config, logger.child({ component: 'projections' }));
-  } catch (error) {
-    logger.fatal({ err: error }, 'cannot open the event store or the read-model database');
-    console.error(`KCFlow worker cannot start: ${(error as Error).message}`);
-    process.exit(1);
-  }
+  const infrastructure = await infrastructureOrExit(config, logger, 'KCFlow worker');
   const loop = new CommandLoop(infrastructure.store, systemClock);
   const reconciliation = new BudgetReconciliation(infrastructure.store, loop, new BudgetLedger(loop), systemClock, config.reconcileGraceSeconds);
 

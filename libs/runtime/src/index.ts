@@ -3,3 +3,5 @@ export * from './logger';
 export * from './advisory-leases';
 export * from './readiness';
 export * from './messaging';
+export * from './data-dir-lock';
+export * from './start-up';

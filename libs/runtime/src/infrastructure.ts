@@ -3,6 +3,7 @@ import { EsdbEventStore, EventStore, InMemoryEventStore, PostgresEventStore } fr
 import { ALL_PROJECTIONS, ProjectionLeases, ProjectionLogger, ProjectionRunner } from '@kcflow/read-models';
 import { PgDatabase, PgliteDatabase, SqlDatabase } from '@kcflow/sql';
 import { mkdirSync } from 'node:fs';
+import { lockDataDir } from './data-dir-lock';
 import type { Messaging } from './messaging';
 import { AdvisoryLeases } from './advisory-leases';
 import { ReadinessProbe, readinessProbes } from './readiness';
@@ -30,6 +31,7 @@ export const INFRASTRUCTURE = Symbol('Infrastructure');
 
 export async function openInfrastructure(config: AppConfig, logger: ProjectionLogger): Promise<Infrastructure> {
   const owned: SqlDatabase[] = [];
+  const locks: (() => void)[] = [];
   const databases = new Map<string, SqlDatabase>();
   // One connection pool (or one PGlite instance: a folder can be opened only once) per database.
   const database = async (key: string, open: () => Promise<SqlDatabase>) => {
@@ -45,7 +47,9 @@ export async function openInfrastructure(config: AppConfig, logger: ProjectionLo
     database(`pglite:${dataDir ?? 'memory'}`, async () => {
       // DATA_DIR=memory:// keeps the database in memory (the tests' in-process instances).
       if (dataDir === 'memory://') return PgliteDatabase.open(undefined);
-      if (dataDir) mkdirSync(dataDir, { recursive: true });
+      if (!dataDir) return PgliteDatabase.open(undefined);
+      mkdirSync(dataDir, { recursive: true });
+      locks.push(lockDataDir(dataDir));
       return PgliteDatabase.open(dataDir);
     });
   const postgres = (url: string) => database(`postgres:${url}`, async () => new PgDatabase(url, 20));
@@ -92,12 +96,14 @@ export async function openInfrastructure(config: AppConfig, logger: ProjectionLo
         await leases?.close();
         await opened.close();
         for (const db of owned.reverse()) await db.close();
+        for (const release of locks) release();
       },
     };
     return infrastructure;
   } catch (error) {
     await store?.close().catch(() => undefined);
     for (const db of owned.reverse()) await db.close().catch(() => undefined);
+    for (const release of locks) release();
     throw error;
   }
 }
