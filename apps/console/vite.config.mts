@@ -12,6 +12,8 @@ export default defineConfig({
   base: '/console/',
   // Vite 8 transforms JSX itself (Oxc); no React plugin needed.
   oxc: { jsx: { runtime: 'automatic' } },
+  // The domain's vocabulary (categories, indicators) is shared, not copied: it is pure TypeScript.
+  resolve: { alias: { '@kcflow/domain': fileURLToPath(new URL('../../libs/domain/src', import.meta.url)) } },
   build: { outDir: '../../dist/console', emptyOutDir: true, chunkSizeWarningLimit: 1000 },
   server: { proxy: Object.fromEntries(apiPaths.map((path) => [path, API])) },
 });

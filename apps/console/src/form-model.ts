@@ -1,25 +1,7 @@
 import type { FieldError } from './api';
 import { parseDate, parseInteger, parseVnd } from './format';
 
-export const CATEGORIES = [
-  'vocational_training',
-  'management_training',
-  'demonstration_model',
-  'advanced_equipment',
-  'trade_fair',
-  'product_design',
-  'consulting',
-  'ecommerce',
-] as const;
-export const INDICATORS = [
-  'jobs_created',
-  'workers_trained',
-  'managers_trained',
-  'new_designs',
-  'fair_participations',
-  'facilities_equipped',
-  'export_value_vnd',
-] as const;
+export { CATEGORIES, INDICATORS } from '@kcflow/domain';
 
 /**
  * One input of a command form. `name` is the field's path in the request body
