@@ -8,15 +8,17 @@
  * after a warm-up, and prints one JSON line with the counts and latencies.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Pool } from 'pg';
 import { NewEvent, PostgresEventStore } from '@kcflow/event-store';
 import { PgDatabase, quoteSchema } from '@kcflow/sql';
 import { env } from '../lib/env';
 import { Stamper, applicationPayload, prng } from '../lib/lifecycles';
 import { withSearchPath } from '../lib/pg';
+import { oneStatementAppender } from './prototype-one-statement';
 import { LatencySummary, msSince, summarize } from '../lib/stats';
 
-export type ContenderName = 'kcflow' | 'raw' | 'emmett';
+export type ContenderName = 'kcflow' | 'raw' | 'emmett' | 'prototype';
 
 export interface ContenderArgs {
   contender: ContenderName;
@@ -33,6 +35,17 @@ export interface ContenderResult {
   events: number;
   seconds: number;
   latencyMs: LatencySummary;
+  /** Share of all cores busy during the measurement (every process on the machine), and this process's share of one core. */
+  machineBusy: number;
+  selfCores: number;
+}
+
+/** Busy and total jiffies of all cores, from /proc/stat. */
+function cpuTimes(): { busy: number; total: number } {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
+  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  return { busy: total - idle - iowait, total };
 }
 
 type Append = (streamId: string, events: NewEvent[]) => Promise<unknown>;
@@ -119,7 +132,8 @@ async function emmett(args: ContenderArgs): Promise<{ append: Append; close: () 
 }
 
 export async function runContender(args: ContenderArgs): Promise<ContenderResult> {
-  const contender = await { kcflow, raw, emmett }[args.contender](args);
+  const prototype = (a: ContenderArgs) => oneStatementAppender(a.schema, a.concurrency);
+  const contender = await { kcflow, raw, emmett, prototype }[args.contender](args);
   const pool = templates(64);
   let measuring = false;
   let stopping = false;
@@ -147,12 +161,24 @@ export async function runContender(args: ContenderArgs): Promise<ContenderResult
   await new Promise((resolve) => setTimeout(resolve, args.warmupSeconds * 1000));
   measuring = true;
   const started = process.hrtime.bigint();
+  const cpuBefore = cpuTimes();
+  const selfBefore = process.cpuUsage();
   await new Promise((resolve) => setTimeout(resolve, args.seconds * 1000));
   stopping = true;
   const seconds = msSince(started) / 1000;
+  const cpuAfter = cpuTimes();
+  const self = process.cpuUsage(selfBefore);
   await Promise.all(loops);
   await contender.close();
-  return { contender: args.contender, appends, events: appends * args.batch, seconds, latencyMs: summarize(latencies) };
+  return {
+    contender: args.contender,
+    appends,
+    events: appends * args.batch,
+    seconds,
+    latencyMs: summarize(latencies),
+    machineBusy: (cpuAfter.busy - cpuBefore.busy) / (cpuAfter.total - cpuBefore.total),
+    selfCores: (self.user + self.system) / 1e6 / seconds,
+  };
 }
 
 if (require.main === module) {

@@ -26,8 +26,15 @@ const MODES: Mode[] = [
   { name: 'single-event appends, concurrency 32', batch: 1, concurrency: 32, unit: 'appends/s', bar: { text: '≥ 5,000 appends/s', min: 5_000 } },
   { name: 'batches of 100 events, concurrency 8', batch: 100, concurrency: 8, unit: 'events/s', bar: { text: '≥ 50,000 events/s', min: 50_000 } },
 ];
-const CONTENDERS: ContenderName[] = ['raw', 'kcflow', 'emmett'];
-const LABEL: Record<ContenderName, string> = { raw: 'raw pg INSERT', kcflow: 'KCFlow PostgresEventStore', emmett: 'Emmett PostgreSQL store' };
+// BENCH_PROTOTYPE=1 adds the one-statement append of prototype-one-statement.ts (a what-if, not KCFlow's code).
+const WITH_PROTOTYPE = process.env.BENCH_PROTOTYPE === '1';
+const CONTENDERS: ContenderName[] = ['raw', 'kcflow', 'emmett', ...(WITH_PROTOTYPE ? (['prototype'] as const) : [])];
+const LABEL: Record<ContenderName, string> = {
+  raw: 'raw pg INSERT',
+  kcflow: 'KCFlow PostgresEventStore',
+  emmett: 'Emmett PostgreSQL store',
+  prototype: 'what-if: KCFlow append as one PL/pgSQL call',
+};
 
 async function runOne(contender: ContenderName, mode: Mode, round: number): Promise<ContenderResult> {
   const schema = uniqueName(`append_${contender}`);
@@ -52,20 +59,24 @@ export async function main(): Promise<void> {
   report.setting('pools', 'one connection per concurrent appender for every contender');
 
   for (const mode of MODES) {
-    const results: Record<ContenderName, ContenderResult[]> = { raw: [], kcflow: [], emmett: [] };
+    const results: Record<ContenderName, ContenderResult[]> = { raw: [], kcflow: [], emmett: [], prototype: [] };
     for (let round = 0; round < env.appendRounds; round++) {
       const order = CONTENDERS.map((_, i) => CONTENDERS[(i + round) % CONTENDERS.length]);
       for (const contender of order) {
         const result = await runOne(contender, mode, round);
         results[contender].push(result);
         const rate = (mode.unit === 'events/s' ? result.events : result.appends) / result.seconds;
-        log(`    ${mode.name}, round ${round + 1}, ${LABEL[contender]}: ${fmt(rate)} ${mode.unit}, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms`);
+        log(
+          `    ${mode.name}, round ${round + 1}, ${LABEL[contender]}: ${fmt(rate)} ${mode.unit}, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms; machine ${(100 * result.machineBusy).toFixed(0)}% busy, this process ${(100 * result.selfCores).toFixed(0)}% of a core`,
+        );
       }
     }
     const rate = (c: ContenderName) => median(results[c].map((r) => (mode.unit === 'events/s' ? r.events : r.appends) / r.seconds));
     const latency = (c: ContenderName) => {
-      const best = results[c].map((r) => r.latencyMs);
-      return `p50 ${median(best.map((l) => l.p50)).toFixed(2)} ms, p99 ${median(best.map((l) => l.p99)).toFixed(2)} ms`;
+      const rates = results[c].map((r) => (mode.unit === 'events/s' ? r.events : r.appends) / r.seconds);
+      const latencies = results[c].map((r) => r.latencyMs);
+      const busy = median(results[c].map((r) => r.machineBusy));
+      return `rounds ${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}; p50 ${median(latencies.map((l) => l.p50)).toFixed(2)} ms, p99 ${median(latencies.map((l) => l.p99)).toFixed(2)} ms; machine ${(100 * busy).toFixed(0)}% busy`;
     };
     const rawRate = rate('raw');
     const emmettRate = rate('emmett');
@@ -87,6 +98,18 @@ export async function main(): Promise<void> {
       ],
       note: latency('kcflow'),
     });
+    if (WITH_PROTOTYPE) {
+      report.add({
+        name: `${mode.name}: ${LABEL.prototype}`,
+        value: rate('prototype'),
+        unit: mode.unit,
+        baselines: [
+          { name: 'raw', value: rawRate },
+          { name: 'KCFlow today', value: kcflowRate },
+        ],
+        note: latency('prototype'),
+      });
+    }
   }
   report.finish();
 }

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
-import { CATEGORIES, Role, shareOf } from '@kcflow/domain';
+import type { Role } from '@kcflow/auth';
+import { CATEGORIES, shareOf } from '@kcflow/domain';
 import { applicationPayload, openProgrammeCommand, prng } from '../lib/lifecycles';
 
 /** What the programmes need before the load: opened through the API, each with a large allocation. */

@@ -60,7 +60,10 @@ export async function main(): Promise<void> {
   ];
   const auth = await tokens();
   const port = 3910;
-  for (const store of cases) {
+  // For profiling runs: BENCH_HTTP_STORES=postgres (or pglite) and BENCH_HTTP_CEILING=0 measure only that.
+  const only = process.env.BENCH_HTTP_STORES?.split(',');
+  const withCeiling = process.env.BENCH_HTTP_CEILING !== '0';
+  for (const store of cases.filter((c) => !only || only.includes(c.name.toLowerCase()))) {
     const api = startApi(`http-api-${store.name.toLowerCase()}`, port, store.env());
     const base = `http://127.0.0.1:${port}`;
     try {
@@ -68,15 +71,22 @@ export async function main(): Promise<void> {
       const programmes = await openProgrammes(base, auth.admin, env.httpProgrammes, uniqueName('p').replace(/_/g, '-'));
       const runId = uniqueName('run');
       log(`  ${store.name}: warming up`);
-      await ceilingLoad(base, '/bench/noop', undefined, env.httpConnections, env.httpWarmup);
+      if (withCeiling) await ceilingLoad(base, '/bench/noop', undefined, env.httpConnections, env.httpWarmup);
       await commandLoad({ baseUrl: base, connections: env.httpConnections, seconds: env.httpWarmup, programmes, tokens: auth, runId: `${runId}w` });
 
+      const statements = async () => ((await (await fetch(`${base}/bench/statements`)).json()) as { statements: number }).statements;
+      const before = await statements();
+      const commands = await commandLoad({ baseUrl: base, connections: env.httpConnections, seconds: env.httpSeconds, programmes, tokens: auth, runId });
+      const perCommand = (await statements()) - before;
+      log(`    commands: ${summary(commands)}`);
+      report.note(
+        `${store.name}: SQL statements per command during the load: ${(perCommand / commands.requests.total).toFixed(2)}${store.name === 'PGlite' ? ' (including the projections, which run in the api here)' : ' (the api only; projections run in the worker)'}`,
+      );
+      if (!withCeiling) continue;
       const bare = await ceilingLoad(base, '/bench/noop', undefined, env.httpConnections, Math.max(5, env.httpSeconds / 2));
       log(`    bare route: ${summary(bare)}`);
       const authenticated = await ceilingLoad(base, '/bench/noop-authenticated', auth.applicant, env.httpConnections, Math.max(5, env.httpSeconds / 2));
       log(`    authenticated bare route: ${summary(authenticated)}`);
-      const commands = await commandLoad({ baseUrl: base, connections: env.httpConnections, seconds: env.httpSeconds, programmes, tokens: auth, runId });
-      log(`    commands: ${summary(commands)}`);
 
       const rate = (r: autocannon.Result) => r.requests.total / r.duration;
       const bareRate = rate(bare);

@@ -6,12 +6,57 @@
  * filters as every real route.
  */
 import 'reflect-metadata';
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Client } from 'pg';
 import { Access, Public } from '@kcflow/auth';
+import { PgliteDatabase, SqlQueryable } from '@kcflow/sql';
 import { AppModule } from '../../apps/api/src/app.module';
+
+// Statements sent to the database (pg's Client.query, which Pool.query also goes through), so the
+// benchmark can report statements per command; an increment per query, nothing more.
+let statements = 0;
+const query = Client.prototype.query;
+Client.prototype.query = function (this: Client, ...args: unknown[]) {
+  statements += 1;
+  return (query as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof Client.prototype.query;
+// The same on the embedded database, where the api's projections also run: BEGIN and COMMIT count too.
+const pgliteQuery = PgliteDatabase.prototype.query;
+PgliteDatabase.prototype.query = function (this: PgliteDatabase, ...args: Parameters<typeof pgliteQuery>) {
+  statements += 1;
+  return pgliteQuery.apply(this, args);
+} as typeof pgliteQuery;
+const pgliteTransaction = PgliteDatabase.prototype.transaction;
+PgliteDatabase.prototype.transaction = function <T>(this: PgliteDatabase, work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+  statements += 2;
+  return pgliteTransaction.call(this, (tx) =>
+    work({
+      query: (sql, params) => {
+        statements += 1;
+        return tx.query(sql, params);
+      },
+    }),
+  ) as Promise<T>;
+};
 
 @Controller('bench')
 class BenchCeilingController {
+  @Get('statements') @Public()
+  statements(): { statements: number } {
+    return { statements };
+  }
+
+  /**
+   * Where the resident memory is: V8 heap, or outside it (buffers, native allocations). With
+   * ?gc=1 and node --expose-gc, after a full collection: what is retained, not garbage.
+   */
+  @Get('memory') @Public()
+  memory(@Query('gc') gc?: string): NodeJS.MemoryUsage {
+    const collect = (globalThis as { gc?: () => void }).gc;
+    if (gc === '1' && collect) collect();
+    return process.memoryUsage();
+  }
+
   /** The bare route: JSON body parsed, nothing done. */
   @Post('noop') @HttpCode(200) @Public()
   noop(@Body() _body: unknown): { ok: true } {

@@ -1,0 +1,147 @@
+/**
+ * 5. Kafka relay: integration events from the store to the broker through OutboundRelay
+ * (subscription, mapping, idempotent send, checkpoint per batch), against a raw kafkajs
+ * producer sending the same messages, grouped the same way, with the same producer settings.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, Message, Partitioners, logLevel } from 'kafkajs';
+import { GlobalPosition, PostgresEventStore } from '@kcflow/event-store';
+import { INTEGRATION_EVENT_CONTENT_TYPE, IntegrationEvent, OutboundRelay, ensureTopics, kafkaFromConfig, toIntegrationEvent } from '@kcflow/messaging';
+import { PgDatabase } from '@kcflow/sql';
+import { OUT_DIR, REPO_ROOT, env, uniqueName } from '../lib/env';
+import { eventSchema } from '../lib/event-schema';
+import { dropSchemas } from '../lib/pg';
+import { Report, log } from '../lib/report';
+import { fmt, median } from '../lib/stats';
+
+const BATCH = 500; // the relay's default batch of store events
+const PARTITIONS = 3; // KAFKA_TOPIC_PARTITIONS' default
+const ROUNDS = 3;
+
+function kafkaScript(command: 'start' | 'stop'): void {
+  execFileSync('bash', [join(REPO_ROOT, 'test/infra/kafka.sh'), command], {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      KAFKA_RUN_DIR: join(OUT_DIR, 'kafka'),
+      KAFKA_PORT: String(env.kafkaPort),
+      KAFKA_CONTROLLER_PORT: String(env.kafkaPort + 1),
+      KAFKA_LOG_LEVEL: 'WARN',
+    },
+  });
+}
+
+function toMessage(event: IntegrationEvent): Message {
+  return {
+    key: event.subject,
+    value: JSON.stringify(event),
+    headers: { 'kcflow-event-id': event.id, 'kcflow-event-type': event.type, 'content-type': INTEGRATION_EVENT_CONTENT_TYPE },
+  };
+}
+
+export async function main(): Promise<void> {
+  const report = new Report('kafka', '5. Kafka relay');
+  const ownBroker = !env.kafkaBrokers;
+  const brokers = env.kafkaBrokers ?? `127.0.0.1:${env.kafkaPort}`;
+  if (ownBroker) kafkaScript('start');
+  const store = await eventSchema(report, env.kafkaEvents);
+  const checkpointSchema = uniqueName('kafka_read');
+  const db = new PgDatabase(env.pgUrl, 4);
+  const events = new PostgresEventStore({ db, schema: store.schema });
+  const kafka = kafkaFromConfig({ brokers: brokers.split(','), clientId: 'kcflow-bench' });
+  try {
+    report.setting('broker', `${brokers} (${ownBroker ? 'Apache Kafka 4.4.0 started by test/infra/kafka.sh for this run' : 'given by BENCH_KAFKA_BROKERS'}), ${PARTITIONS} partitions per topic, replication factor 1`);
+    report.setting('producer (both)', 'kafkajs 2.2.4, idempotent, acks=-1, maxInFlightRequests=1, murmur2 partitioner (ReplacingProducer settings); one send per batch of 500 store events');
+
+    // The same messages the relay will send: the first kafkaEvents store events, in batches.
+    const batches: Message[][] = [];
+    let after: GlobalPosition | undefined;
+    let read = 0;
+    await events.readAll({ limit: BATCH }); // a first read, so that the timed one below is as warm as the relay's
+    const readStarted = process.hrtime.bigint();
+    while (read < env.kafkaEvents) {
+      const batch = await events.readAll({ after, limit: Math.min(BATCH, env.kafkaEvents - read) });
+      if (batch.length === 0) break;
+      read += batch.length;
+      after = batch[batch.length - 1].position;
+      batches.push(batch.map(toIntegrationEvent).filter((e): e is IntegrationEvent => e !== undefined).map(toMessage));
+    }
+    const readSeconds = Number(process.hrtime.bigint() - readStarted) / 1e9;
+    const messages = batches.reduce((sum, b) => sum + b.length, 0);
+    report.setting('messages', `${fmt(messages)} integration events from the first ${fmt(read)} store events (programme events are not published)`);
+
+    const producer = new Kafka({ brokers: brokers.split(','), clientId: 'kcflow-bench-raw', logLevel: logLevel.WARN }).producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 5 },
+    });
+    await producer.connect();
+    const warmup = uniqueName('warmup');
+    await ensureTopics(kafka, [warmup], { partitions: PARTITIONS });
+    for (const batch of batches.slice(0, 20)) await producer.send({ topic: warmup, messages: batch, acks: -1 });
+
+    const rawRates: number[] = [];
+    const relayRates: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const rawTopic = uniqueName('raw').replace(/_/g, '.');
+      await ensureTopics(kafka, [rawTopic], { partitions: PARTITIONS });
+      const rawStarted = process.hrtime.bigint();
+      for (const batch of batches) if (batch.length > 0) await producer.send({ topic: rawTopic, messages: batch, acks: -1 });
+      const rawSeconds = Number(process.hrtime.bigint() - rawStarted) / 1e9;
+      rawRates.push(messages / rawSeconds);
+      log(`    round ${round + 1}: raw producer ${fmt(messages / rawSeconds)} messages/s (${rawSeconds.toFixed(1)} s)`);
+
+      const relayTopic = uniqueName('relay').replace(/_/g, '.');
+      await ensureTopics(kafka, [relayTopic], { partitions: PARTITIONS });
+      const relay = new OutboundRelay({ store: events, db, schema: checkpointSchema, kafka, topic: relayTopic, batchSize: BATCH });
+      await relay.migrate();
+      const relayStarted = process.hrtime.bigint();
+      await relay.start();
+      while (relay.status().eventsPublished < messages) {
+        if (relay.status().lastError) throw new Error(`relay failed: ${relay.status().lastError}`);
+        await sleep(5);
+      }
+      const relaySeconds = Number(process.hrtime.bigint() - relayStarted) / 1e9;
+      await relay.stop();
+      relayRates.push(messages / relaySeconds);
+      log(`    round ${round + 1}: relay ${fmt(messages / relaySeconds)} messages/s (${relaySeconds.toFixed(1)} s)`);
+    }
+    await producer.disconnect();
+    const raw = median(rawRates);
+    const relay = median(relayRates);
+    report.add({ name: 'raw kafkajs producer, the same messages', value: raw, unit: 'messages/s', isBaseline: true, note: `rounds: ${rawRates.map((r) => fmt(r)).join(', ')}` });
+    report.add({
+      name: 'OutboundRelay, store → broker',
+      value: relay,
+      unit: 'messages/s',
+      baselines: [{ name: 'raw producer', value: raw }],
+      bars: [{ text: '≥ 70% of raw', met: relay >= 0.7 * raw }],
+      note: `rounds: ${relayRates.map((r) => fmt(r)).join(', ')}; includes reading and mapping the events and a checkpoint write per batch`,
+    });
+    // Where the relay's extra time goes: it reads a batch, sends it, saves the checkpoint, and only then reads the next.
+    report.add({
+      name: 'reading and mapping the same events from the store alone (no broker)',
+      value: messages / readSeconds,
+      unit: 'messages/s',
+      baselines: [{ name: 'raw producer', value: raw }],
+      note: `${readSeconds.toFixed(1)} s; raw send ${(messages / raw).toFixed(1)} s + this ${readSeconds.toFixed(1)} s = ${(messages / raw + readSeconds).toFixed(1)} s against the relay's ${(messages / relay).toFixed(1)} s`,
+    });
+  } finally {
+    await events.close();
+    await db.close();
+    await dropSchemas([checkpointSchema]);
+    await store.release();
+    if (ownBroker) kafkaScript('stop');
+  }
+  report.finish();
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
