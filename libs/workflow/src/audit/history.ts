@@ -44,8 +44,8 @@ export function historyEntry(event: RecordedEvent) {
   };
 }
 
-async function readAudited(store: EventStore, kind: AuditedKind, id: string): Promise<RecordedEvent[]> {
-  const events = await store.readStream(streams[kind].streamOf(id));
+async function readAudited(store: EventStore, kind: AuditedKind, id: string, toRevision?: number): Promise<RecordedEvent[]> {
+  const events = await store.readStream(streams[kind].streamOf(id), toRevision === undefined ? undefined : { toRevision });
   if (events.length === 0) throw refuse.notFound(`${kind === 'application' ? 'Application' : 'Programme'} ${id} not found`);
   return events;
 }
@@ -55,10 +55,9 @@ export class GetHistoryHandler implements IQueryHandler<GetHistoryQuery> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async execute({ kind, id, asOf, revision }: GetHistoryQuery) {
-    const all = await readAudited(this.store, kind, id);
-    const events = all.filter(
-      (e) => (revision === undefined || e.revision <= revision) && (asOf === undefined || new Date(e.metadata.occurredAt) <= asOf),
-    );
+    // The store stops at the revision asked for; a moment is found among what it returns.
+    const upToRevision = await readAudited(this.store, kind, id, revision);
+    const events = asOf === undefined ? upToRevision : upToRevision.filter((e) => new Date(e.metadata.occurredAt) <= asOf);
     const { aggregate } = streams[kind];
     const state = events.reduce((s, e) => aggregate.evolve(s, e as unknown as DomainEventShape), aggregate.initialState()) as {
       status: string;
