@@ -15,10 +15,9 @@ import { PgDatabase, quoteSchema } from '@kcflow/sql';
 import { env } from '../lib/env';
 import { Stamper, applicationPayload, prng } from '../lib/lifecycles';
 import { withSearchPath } from '../lib/pg';
-import { oneStatementAppender } from './prototype-one-statement';
 import { LatencySummary, msSince, summarize } from '../lib/stats';
 
-export type ContenderName = 'kcflow' | 'raw' | 'emmett' | 'prototype';
+export type ContenderName = 'kcflow' | 'raw' | 'emmett';
 
 export interface ContenderArgs {
   contender: ContenderName;
@@ -75,7 +74,11 @@ async function kcflow(args: ContenderArgs): Promise<{ append: Append; close: () 
   };
 }
 
-/** The floor: the same rows into the same table, BEGIN / one INSERT … RETURNING / COMMIT, nothing else. */
+/**
+ * The floor: the same rows into the same table in the same transaction shape as KCFlow's
+ * append, one statement in the implicit transaction of that statement — here a bare
+ * INSERT … RETURNING, with no lock, no revision check, nothing else.
+ */
 async function raw(args: ContenderArgs): Promise<{ append: Append; close: () => Promise<void> }> {
   const setup = new PgDatabase(env.pgUrl, 1);
   await new PostgresEventStore({ db: setup, schema: args.schema }).migrate();
@@ -84,23 +87,13 @@ async function raw(args: ContenderArgs): Promise<{ append: Append; close: () => 
   const table = `${quoteSchema(args.schema)}.events`;
   return {
     append: async (streamId, events) => {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const params: unknown[] = [streamId];
-        const rows = events.map((event, i) => {
-          params.push(i, event.id, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
-          const n = params.length;
-          return `($1, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n}::jsonb)`;
-        });
-        await client.query(`INSERT INTO ${table} (stream_id, stream_revision, event_id, type, data, metadata) VALUES ${rows.join(', ')} RETURNING transaction_id, global_position`, params);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      const params: unknown[] = [streamId];
+      const rows = events.map((event, i) => {
+        params.push(i, event.id, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
+        const n = params.length;
+        return `($1, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n}::jsonb)`;
+      });
+      await pool.query(`INSERT INTO ${table} (stream_id, stream_revision, event_id, type, data, metadata) VALUES ${rows.join(', ')} RETURNING transaction_id, global_position`, params);
     },
     close: () => pool.end(),
   };
@@ -132,8 +125,7 @@ async function emmett(args: ContenderArgs): Promise<{ append: Append; close: () 
 }
 
 export async function runContender(args: ContenderArgs): Promise<ContenderResult> {
-  const prototype = (a: ContenderArgs) => oneStatementAppender(a.schema, a.concurrency);
-  const contender = await { kcflow, raw, emmett, prototype }[args.contender](args);
+  const contender = await { kcflow, raw, emmett }[args.contender](args);
   const pool = templates(64);
   let measuring = false;
   let stopping = false;

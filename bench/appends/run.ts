@@ -1,6 +1,6 @@
 /**
  * 1. Appends through the PostgreSQL adapter, against a raw `pg` INSERT of the same rows in the
- * same transaction shape (the floor) and against Emmett's PostgreSQL event store (the peer).
+ * same transaction shape, one statement (the floor) and against Emmett's PostgreSQL event store (the peer).
  * Each contender runs in its own process on a fresh schema; the rounds rotate the order so
  * that load from other work on the machine falls on all of them alike; the median counts.
  */
@@ -26,14 +26,11 @@ const MODES: Mode[] = [
   { name: 'single-event appends, concurrency 32', batch: 1, concurrency: 32, unit: 'appends/s', bar: { text: '≥ 5,000 appends/s', min: 5_000 } },
   { name: 'batches of 100 events, concurrency 8', batch: 100, concurrency: 8, unit: 'events/s', bar: { text: '≥ 50,000 events/s', min: 50_000 } },
 ];
-// BENCH_PROTOTYPE=1 adds the one-statement append of prototype-one-statement.ts (a what-if, not KCFlow's code).
-const WITH_PROTOTYPE = process.env.BENCH_PROTOTYPE === '1';
-const CONTENDERS: ContenderName[] = ['raw', 'kcflow', 'emmett', ...(WITH_PROTOTYPE ? (['prototype'] as const) : [])];
+const CONTENDERS: ContenderName[] = ['raw', 'kcflow', 'emmett'];
 const LABEL: Record<ContenderName, string> = {
   raw: 'raw pg INSERT',
   kcflow: 'KCFlow PostgresEventStore',
   emmett: 'Emmett PostgreSQL store',
-  prototype: 'what-if: KCFlow append as one PL/pgSQL call',
 };
 
 async function runOne(contender: ContenderName, mode: Mode, round: number): Promise<ContenderResult> {
@@ -59,7 +56,7 @@ export async function main(): Promise<void> {
   report.setting('pools', 'one connection per concurrent appender for every contender');
 
   for (const mode of MODES) {
-    const results: Record<ContenderName, ContenderResult[]> = { raw: [], kcflow: [], emmett: [], prototype: [] };
+    const results: Record<ContenderName, ContenderResult[]> = { raw: [], kcflow: [], emmett: [] };
     for (let round = 0; round < env.appendRounds; round++) {
       const order = CONTENDERS.map((_, i) => CONTENDERS[(i + round) % CONTENDERS.length]);
       for (const contender of order) {
@@ -98,18 +95,6 @@ export async function main(): Promise<void> {
       ],
       note: latency('kcflow'),
     });
-    if (WITH_PROTOTYPE) {
-      report.add({
-        name: `${mode.name}: ${LABEL.prototype}`,
-        value: rate('prototype'),
-        unit: mode.unit,
-        baselines: [
-          { name: 'raw', value: rawRate },
-          { name: 'KCFlow today', value: kcflowRate },
-        ],
-        note: latency('prototype'),
-      });
-    }
   }
   report.finish();
 }

@@ -80,22 +80,27 @@ export function describePostgresEventStoreCases(
   });
 }
 
-/** A database whose transactions, once their work is done, wait for `open()` to commit. */
+/**
+ * A database whose statements and transactions, once their work is done, wait for `open()` to
+ * commit: a single statement (the append is one) runs in a transaction of its own here, so its
+ * commit can be held back like that of a slow writer.
+ */
 function gatedDatabase(db: SqlDatabase) {
   let reach!: () => void;
   let open!: () => void;
   const reached = new Promise<void>((resolve) => (reach = resolve));
   const opened = new Promise<void>((resolve) => (open = resolve));
+  const transaction: SqlDatabase['transaction'] = (work) =>
+    db.transaction(async (tx) => {
+      const result = await work(tx);
+      reach();
+      await opened;
+      return result;
+    });
   const gated: SqlDatabase = {
     dialect: db.dialect,
-    query: (sql, params) => db.query(sql, params),
-    transaction: (work) =>
-      db.transaction(async (tx) => {
-        const result = await work(tx);
-        reach();
-        await opened;
-        return result;
-      }),
+    query: (sql, params) => transaction((tx) => tx.query(sql, params)),
+    transaction,
     close: () => db.close(),
   };
   return { db: gated, reached, open };

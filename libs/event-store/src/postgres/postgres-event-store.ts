@@ -1,4 +1,4 @@
-import { SqlDatabase, SqlQueryable, quoteSchema } from '@kcflow/sql';
+import { SqlDatabase, quoteSchema } from '@kcflow/sql';
 import {
   AppendResult,
   EventStore,
@@ -12,7 +12,6 @@ import {
   Subscription,
   WrongExpectedRevisionError,
 } from '../event-store.port';
-import { meetsExpectation } from '../expected-revision';
 import { PollingSubscriptions } from '../polling-subscription';
 
 export interface PostgresEventStoreOptions {
@@ -36,6 +35,48 @@ interface EventRow extends PositionRow {
   data: Record<string, unknown>;
   metadata: RecordedEvent['metadata'];
   recorded_at: Date;
+}
+
+interface AppendRow {
+  met: boolean;
+  actual: string | null;
+  stream_revision: string | null;
+  transaction_id: string | null;
+  global_position: string | null;
+}
+
+/**
+ * The append runs as one call of this function, in the implicit transaction of that one
+ * statement: a single round trip instead of BEGIN, lock, read, INSERT and COMMIT.
+ *
+ * 1. It queues behind the other writers of the stream. Unlike a row lock, an advisory lock is
+ *    taken before the transaction has an id (it gets one at the INSERT), so of two writers of
+ *    a stream the first to commit also has the lower id, and readAll (ordered by transaction
+ *    id) keeps each stream in revision order. A hash collision only makes two streams queue
+ *    together.
+ * 2. With the lock held, the stream's last committed revision cannot move; the read sees it
+ *    because every statement of a volatile function takes a fresh snapshot.
+ * 3. It inserts, numbering revisions on from the last; (stream_id, stream_revision) is unique
+ *    should anything bypass the lock.
+ *
+ * A missed expectation comes back as a row (met = false) rather than an exception, so the
+ * caller can name the actual revision. The name carries a version: a changed body gets a new
+ * name, and processes of the old and the new code can run side by side during a deploy.
+ */
+const APPEND_FUNCTION = 'append_events_v1';
+
+/** The expected revision as the function takes it: a revision ≥ 0, or a negative code. */
+function encodeExpected(expected: ExpectedRevision): number {
+  switch (expected) {
+    case 'no_stream':
+      return -1;
+    case 'any':
+      return -2;
+    case 'stream_exists':
+      return -3;
+    default:
+      return expected;
+  }
 }
 
 const EVENT_COLUMNS =
@@ -77,53 +118,80 @@ export class PostgresEventStore implements EventStore {
       await tx.query(
         `CREATE INDEX IF NOT EXISTS events_commit_order ON ${this.s}.events (transaction_id, global_position)`,
       );
+      await tx.query(`
+        CREATE OR REPLACE FUNCTION ${this.s}.${APPEND_FUNCTION}(
+          p_lock text, p_stream text, p_expected bigint,
+          p_ids uuid[], p_types text[], p_data jsonb[], p_metadata jsonb[])
+        RETURNS TABLE (met boolean, actual bigint, stream_revision bigint, transaction_id xid8, global_position bigint)
+        LANGUAGE plpgsql VOLATILE AS $fn$
+        #variable_conflict use_column
+        DECLARE
+          last_revision bigint;
+          last_transaction xid8;
+          last_position bigint;
+          expectation_met boolean;
+        BEGIN
+          PERFORM pg_advisory_xact_lock(hashtextextended(p_lock, 0));
+          SELECT e.stream_revision, e.transaction_id, e.global_position
+            INTO last_revision, last_transaction, last_position
+            FROM ${this.s}.events e WHERE e.stream_id = p_stream
+            ORDER BY e.stream_revision DESC LIMIT 1;
+          -- (An IF condition ends at its first THEN, so the CASE is assigned first.)
+          expectation_met := CASE p_expected
+            WHEN -1 THEN last_revision IS NULL
+            WHEN -2 THEN true
+            WHEN -3 THEN last_revision IS NOT NULL
+            ELSE last_revision IS NOT DISTINCT FROM p_expected
+          END;
+          IF NOT expectation_met THEN
+            RETURN QUERY SELECT false, last_revision, NULL::bigint, NULL::xid8, NULL::bigint;
+            RETURN;
+          END IF;
+          IF coalesce(cardinality(p_ids), 0) = 0 THEN
+            RETURN QUERY SELECT true, last_revision, last_revision, last_transaction, last_position;
+            RETURN;
+          END IF;
+          RETURN QUERY
+            WITH inserted AS (
+              INSERT INTO ${this.s}.events (stream_id, stream_revision, event_id, type, data, metadata)
+              SELECT p_stream, coalesce(last_revision, -1) + x.n, x.id, x.type, x.data, x.metadata
+              FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS x(id, type, data, metadata, n)
+              ORDER BY x.n
+              RETURNING events.stream_revision, events.transaction_id, events.global_position
+            )
+            SELECT true, last_revision, i.stream_revision, i.transaction_id, i.global_position
+            FROM inserted i ORDER BY i.stream_revision;
+        END
+        $fn$`);
     });
   }
 
-  /** Appends in one transaction. A duplicate event id fails the append (unique violation). */
+  /** Appends in one statement (see APPEND_FUNCTION). A duplicate event id fails the append (unique violation). */
   async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    const result = await this.db.transaction(async (tx) => {
-      // 1. Queue behind the other writers of this stream. Unlike a row lock, an advisory
-      //    lock is taken before this transaction has an id, so of two writers of a stream
-      //    the first to commit also has the lower id, and readAll (ordered by transaction
-      //    id) keeps each stream in revision order. A hash collision only makes two
-      //    streams queue together.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${this.schemaName}/${streamId}`]);
-
-      // 2. With the lock held, the stream's last committed revision cannot move.
-      const last = await this.lastEvent(tx, streamId);
-      const actual = last?.revision ?? 'no_stream';
-      if (!meetsExpectation(expected, actual)) throw new WrongExpectedRevisionError(streamId, expected, actual);
-      if (events.length === 0) return last ?? { revision: -1, position: { commit: 0n, prepare: 0n } };
-
-      // 3. Insert, numbering revisions on from the last; (stream_id, stream_revision) is unique
-      //    should anything bypass the lock.
-      const first = (last?.revision ?? -1) + 1;
-      const params: unknown[] = [streamId];
-      const rows = events.map((event, i) => {
-        params.push(first + i, event.id, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
-        const n = params.length;
-        return `($1, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n}::jsonb)`;
-      });
-      const inserted = await tx.query<PositionRow>(
-        `INSERT INTO ${this.s}.events (stream_id, stream_revision, event_id, type, data, metadata)
-         VALUES ${rows.join(', ')}
-         RETURNING transaction_id, global_position`,
-        params,
-      );
-      const position = inserted.map(toPosition).reduce((a, b) => (b.prepare > a.prepare ? b : a));
-      return { revision: first + events.length - 1, position };
-    });
+    const rows = await this.db.query<AppendRow>(`SELECT * FROM ${this.s}.${APPEND_FUNCTION}($1, $2, $3, $4, $5, $6, $7)`, [
+      `${this.schemaName}/${streamId}`,
+      streamId,
+      encodeExpected(expected),
+      events.map((event) => event.id),
+      events.map((event) => event.type),
+      events.map((event) => JSON.stringify(event.data)),
+      events.map((event) => JSON.stringify(event.metadata)),
+    ]);
+    const actual = rows[0].actual === null ? 'no_stream' : Number(rows[0].actual);
+    if (!rows[0].met) throw new WrongExpectedRevisionError(streamId, expected, actual);
     if (events.length > 0) this.subscriptions.notifyAppended();
-    return result;
+    // The rows are the events appended, or with no events the stream's last one (none: a null row).
+    const last = rows[rows.length - 1];
+    if (last.stream_revision === null) return { revision: -1, position: { commit: 0n, prepare: 0n } };
+    return { revision: Number(last.stream_revision), position: toPosition(last as PositionRow) };
   }
 
-  async readStream(streamId: string, { toRevision }: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  async readStream(streamId: string, { fromRevision, toRevision }: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const rows = await this.db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM ${this.s}.events
-       WHERE stream_id = $1 AND ($2::bigint IS NULL OR stream_revision <= $2::bigint)
+       WHERE stream_id = $1 AND stream_revision >= $3::bigint AND ($2::bigint IS NULL OR stream_revision <= $2::bigint)
        ORDER BY stream_revision`,
-      [streamId, toRevision ?? null],
+      [streamId, toRevision ?? null, Math.max(0, fromRevision ?? 0)],
     );
     return rows.map(toRecordedEvent);
   }
@@ -184,15 +252,6 @@ export class PostgresEventStore implements EventStore {
   /** Stops the subscriptions; the database is the caller's to close. */
   async close(): Promise<void> {
     await this.subscriptions.stopAll();
-  }
-
-  private async lastEvent(tx: SqlQueryable, streamId: string): Promise<AppendResult | undefined> {
-    const [row] = await tx.query<PositionRow & { stream_revision: string }>(
-      `SELECT stream_revision, transaction_id, global_position FROM ${this.s}.events
-       WHERE stream_id = $1 ORDER BY stream_revision DESC LIMIT 1`,
-      [streamId],
-    );
-    return row && { revision: Number(row.stream_revision), position: toPosition(row) };
   }
 }
 
