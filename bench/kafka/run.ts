@@ -16,9 +16,8 @@ import { dropSchemas } from '../lib/pg';
 import { Report, log } from '../lib/report';
 import { fmt, median } from '../lib/stats';
 
-const BATCH = 500; // the relay's default batch of store events
+const BATCH = env.kafkaBatch; // store events per send, for both; 500 is the relay's default
 const PARTITIONS = 3; // KAFKA_TOPIC_PARTITIONS' default
-const ROUNDS = 3;
 
 function kafkaScript(command: 'start' | 'stop'): void {
   execFileSync('bash', [join(REPO_ROOT, 'test/infra/kafka.sh'), command], {
@@ -53,7 +52,7 @@ export async function main(): Promise<void> {
   const kafka = kafkaFromConfig({ brokers: brokers.split(','), clientId: 'kcflow-bench' });
   try {
     report.setting('broker', `${brokers} (${ownBroker ? 'Apache Kafka 4.4.0 started by test/infra/kafka.sh for this run' : 'given by BENCH_KAFKA_BROKERS'}), ${PARTITIONS} partitions per topic, replication factor 1`);
-    report.setting('producer (both)', 'kafkajs 2.2.4, idempotent, acks=-1, maxInFlightRequests=1, murmur2 partitioner (ReplacingProducer settings); one send per batch of 500 store events');
+    report.setting('producer (both)', `kafkajs 2.2.4, idempotent, acks=-1, maxInFlightRequests=1, murmur2 partitioner (ReplacingProducer settings); one send per batch of ${BATCH} store events`);
 
     // The same messages the relay will send: the first kafkaEvents store events, in batches.
     const batches: Message[][] = [];
@@ -85,7 +84,7 @@ export async function main(): Promise<void> {
 
     const rawRates: number[] = [];
     const relayRates: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < env.kafkaRounds; round++) {
       const rawTopic = uniqueName('raw').replace(/_/g, '.');
       await ensureTopics(kafka, [rawTopic], { partitions: PARTITIONS });
       const rawStarted = process.hrtime.bigint();
@@ -107,7 +106,7 @@ export async function main(): Promise<void> {
       const relaySeconds = Number(process.hrtime.bigint() - relayStarted) / 1e9;
       await relay.stop();
       relayRates.push(messages / relaySeconds);
-      log(`    round ${round + 1}: relay ${fmt(messages / relaySeconds)} messages/s (${relaySeconds.toFixed(1)} s)`);
+      log(`    round ${round + 1}: relay ${fmt(messages / relaySeconds)} messages/s (${relaySeconds.toFixed(1)} s, ${(rawSeconds / relaySeconds).toFixed(2)}× this round's raw)`);
     }
     await producer.disconnect();
     const raw = median(rawRates);

@@ -38,6 +38,10 @@ export const env = {
   auditEvents: int('BENCH_AUDIT_EVENTS', 10_000),
   auditSamples: int('BENCH_AUDIT_SAMPLES', 200),
   kafkaEvents: int('BENCH_KAFKA_EVENTS', 100_000),
+  /** Rounds of raw producer then relay; the figures are the medians. */
+  kafkaRounds: int('BENCH_KAFKA_ROUNDS', 3),
+  /** Store events per send, for the raw producer and the relay's batchSize alike. */
+  kafkaBatch: int('BENCH_KAFKA_BATCH', 500),
   /** An existing broker to use (host:port,…); unset: a private one started by test/infra/kafka.sh. */
   kafkaBrokers: process.env.BENCH_KAFKA_BROKERS || undefined,
   kafkaPort: int('BENCH_KAFKA_PORT', 19092),

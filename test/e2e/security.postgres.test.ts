@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
+import { JwtVerifier } from '@kcflow/auth';
 import { describeWithPostgres } from '../support/services';
 import { startTestApp, TestApp } from '../support/test-app';
 import { Scenario, scenario } from './support/scenario';
@@ -119,11 +120,26 @@ describeWithPostgres('Front door hardening on PostgreSQL', () => {
       expect(log.lines.join('\n')).not.toContain(busy);
     });
 
+    it('verifies a bearer token once per request: the guard reuses the rate limiter\'s verdict', async () => {
+      const verifier = t.nest!.get(JwtVerifier) as unknown as { verifyToken(token: string): Promise<unknown> };
+      const verifications = jest.spyOn(verifier, 'verifyToken');
+      try {
+        const token = await t.token('finance', 'finance-once');
+        await t.http().get('/applications').set('Authorization', `Bearer ${token}`).expect(200);
+        await t.http().get('/applications').set('Authorization', `Bearer ${token}`).expect(200);
+        expect(verifications).toHaveBeenCalledTimes(2);
+      } finally {
+        verifications.mockRestore();
+      }
+    });
+
     it('counts callers without a valid token by address, so forged tokens earn no fresh budget', async () => {
       const statuses: number[] = [];
       for (let i = 0; i < 7; i++) {
         const forged = `${(await t.token('admin', `forger-${i}`)).slice(0, -4)}AAAA`;
-        statuses.push((await t.http().get('/applications').set('Authorization', `Bearer ${forged}`)).status);
+        const response = await t.http().get('/applications').set('Authorization', `Bearer ${forged}`);
+        expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+        statuses.push(response.status);
       }
       expect(statuses.slice(0, 5)).toEqual(Array(5).fill(401));
       expect(statuses.slice(5)).toEqual([429, 429]);

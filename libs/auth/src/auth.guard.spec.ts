@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import { Access, CurrentActor, Public } from './access.decorators';
 import type { Actor } from './actor';
 import { AuthModule } from './auth.module';
+import { bearerToken } from './auth.guard';
 import { DEV_JWT_SECRET, signDevToken } from './dev-token';
+import { JwtVerifier } from './jwt-verifier';
 
 @Controller('budget')
 @Access('programmes.budget')
@@ -46,6 +48,12 @@ describe('AuthGuard (global, through AuthModule)', () => {
       controllers: [BudgetController, LooseController],
     }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
+    // As the api's rate limiter does: verify the token before the guard runs.
+    const verifier = app.get(JwtVerifier);
+    app.getHttpAdapter().getInstance().addHook('onRequest', async (request) => {
+      const token = bearerToken(request.headers.authorization);
+      if (token) await verifier.verifyForRequest(request, token).catch(() => undefined);
+    });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   });
@@ -83,6 +91,21 @@ describe('AuthGuard (global, through AuthModule)', () => {
     const response = await get('/budget', await authorization());
     expect(response.statusCode).toBe(401);
     expect(response.headers['www-authenticate']).toBe(`Bearer realm="kcflow", error="invalid_token", error_description="${reason}"`);
+  });
+
+  it('verifies the token once per request when a hook before the guard verified it already', async () => {
+    const verifications = jest.spyOn(app.get(JwtVerifier) as unknown as { verifyToken(token: string): Promise<unknown> }, 'verifyToken');
+    try {
+      const authorization = await bearer(['finance']);
+      expect((await get('/budget', authorization)).statusCode).toBe(200);
+      expect(verifications).toHaveBeenCalledTimes(1);
+      expect((await get('/budget', authorization)).statusCode).toBe(200);
+      expect(verifications).toHaveBeenCalledTimes(2);
+      expect((await get('/budget', await bearer(['finance'], '-1h'))).statusCode).toBe(401);
+      expect(verifications).toHaveBeenCalledTimes(3);
+    } finally {
+      verifications.mockRestore();
+    }
   });
 
   it('opens @Public routes without a token, a handler overriding its controller', async () => {

@@ -54,7 +54,8 @@ export class AuthGuard implements CanActivate {
       throw challenge(context, 'The Authorization header is not a bearer token', 'malformed Authorization header');
     }
 
-    const actor = await this.verifier.verify(token).catch((error: unknown) => {
+    // The rate limiter may have verified this token already, for this request.
+    const actor = await this.verifier.verifyForRequest(request, token).catch((error: unknown) => {
       if (error instanceof InvalidTokenError) {
         this.logger.info({ route, reason: error.reason }, 'bearer token refused');
         throw challenge(context, `The bearer token is invalid: ${error.reason}`, error.reason);
@@ -91,7 +92,7 @@ function challenge(context: ExecutionContext, detail: string, invalidTokenReason
 }
 
 /** The token; undefined when there is no header; null when the header is not a bearer token. */
-function bearerToken(header: string | string[] | undefined): string | undefined | null {
+export function bearerToken(header: string | string[] | undefined): string | undefined | null {
   if (header === undefined || header === '') return undefined;
   if (Array.isArray(header)) return null;
   return BEARER.exec(header)?.[1] ?? null;

@@ -78,6 +78,61 @@ describe('JwtVerifier with the development secret (HS256)', () => {
   });
 });
 
+describe('JwtVerifier.verifyForRequest: one verification per request', () => {
+  const verifier = new JwtVerifier({ jwtSecret: DEV_JWT_SECRET });
+  const verifications = () => jest.spyOn(verifier as unknown as { verifyToken(token: string): Promise<unknown> }, 'verifyToken');
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+    jest.useRealTimers();
+  });
+
+  it('verifies a request\'s token once, and another request\'s again', async () => {
+    const token = await signDevToken({ sub: 'alice', roles: ['finance'] }, DEV_JWT_SECRET);
+    const spy = verifications();
+    const request = {};
+    await expect(verifier.verifyForRequest(request, token)).resolves.toEqual({ id: 'alice', roles: ['finance'] });
+    await expect(verifier.verifyForRequest(request, token)).resolves.toEqual({ id: 'alice', roles: ['finance'] });
+    expect(spy).toHaveBeenCalledTimes(1);
+    await verifier.verifyForRequest({}, token);
+    expect(spy).toHaveBeenCalledTimes(2);
+  });
+
+  it('keeps a refusal for the request: the second caller gets the same InvalidTokenError', async () => {
+    const token = await signDevToken({ sub: 'alice', roles: ['admin'] }, 'another-secret-of-at-least-32-characters');
+    const spy = verifications();
+    const request = {};
+    const first = await verifier.verifyForRequest(request, token).catch((error: unknown) => error);
+    const second = await verifier.verifyForRequest(request, token).catch((error: unknown) => error);
+    expect(first).toBeInstanceOf(InvalidTokenError);
+    expect(second).toBe(first);
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it('never reuses a verdict for another token on the same request', async () => {
+    const good = await signDevToken({ sub: 'alice', roles: ['admin'] }, DEV_JWT_SECRET);
+    const expired = await signDevToken({ sub: 'alice', roles: ['admin'], expiresIn: '-1h' }, DEV_JWT_SECRET);
+    const request = {};
+    await verifier.verifyForRequest(request, good);
+    await expect(verifier.verifyForRequest(request, expired)).rejects.toEqual(new InvalidTokenError('token has expired'));
+    await expect(verifier.verifyForRequest(request, `${good}x`)).rejects.toBeInstanceOf(InvalidTokenError);
+  });
+
+  it('verifies again, and refuses, a token that has expired since the first verification', async () => {
+    const now = Date.now();
+    jest.useFakeTimers({ now, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const token = await signDevToken({ sub: 'alice', roles: ['admin'], expiresIn: Math.floor(now / 1000) + 5 }, DEV_JWT_SECRET);
+    const request = {};
+    await expect(verifier.verifyForRequest(request, token)).resolves.toEqual({ id: 'alice', roles: ['admin'] });
+    jest.setSystemTime(now + 20_000); // within the 30 s clock tolerance: still good
+    await expect(verifier.verifyForRequest(request, token)).resolves.toEqual({ id: 'alice', roles: ['admin'] });
+    jest.setSystemTime(now + 40_000);
+    const spy = verifications();
+    await expect(verifier.verifyForRequest(request, token)).rejects.toEqual(new InvalidTokenError('token has expired'));
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+});
+
 describe('JwtVerifier with an identity provider key set (RS256)', () => {
   const issuer = 'https://id.example.gov.vn';
   const audience = 'kcflow-api';

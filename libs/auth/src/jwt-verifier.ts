@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { isRole, type Actor, type Role } from './actor';
 
@@ -39,6 +40,7 @@ const MAX_ROLE_ECHO = 40;
 export class JwtVerifier {
   readonly mode: 'dev-secret' | 'jwks';
   private readonly verifyJwt: (token: string) => Promise<JWTPayload>;
+  private readonly verdicts = new WeakMap<object, { token: string; verdict: Promise<Verified> }>();
 
   constructor(options: AuthOptions) {
     // A token without expiry would be a credential for ever.
@@ -52,24 +54,55 @@ export class JwtVerifier {
       this.mode = 'jwks';
       this.verifyJwt = async (token) => (await jwtVerify(token, keySet, verifyOptions)).payload;
     } else if (options.jwtSecret) {
-      const secret = new TextEncoder().encode(options.jwtSecret);
+      // Imported once: given the bytes, jose imports them as a key on every call.
+      const secret = webcrypto.subtle.importKey('raw', new TextEncoder().encode(options.jwtSecret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+        'verify',
+      ]);
+      secret.catch(() => undefined); // a failure reaches each verify() instead
       const verifyOptions = { ...common, algorithms: ['HS256'] };
       this.mode = 'dev-secret';
-      this.verifyJwt = async (token) => (await jwtVerify(token, secret, verifyOptions)).payload;
+      this.verifyJwt = async (token) => (await jwtVerify(token, await secret, verifyOptions)).payload;
     } else {
       throw new Error('AuthOptions: either jwtSecret or jwksUrl is required');
     }
   }
 
   async verify(token: string): Promise<Actor> {
+    return (await this.verifyToken(token)).actor;
+  }
+
+  /**
+   * verify(), at most once per request and token: the rate limiter and the guard both need
+   * the caller. The verdict is reused only for the very same token, refusals included, and an
+   * actor only while its token has not expired since.
+   */
+  async verifyForRequest(request: object, token: string): Promise<Actor> {
+    const known = this.verdicts.get(request);
+    if (known?.token === token) {
+      const { actor, expiresAt } = await known.verdict;
+      if (Math.floor(Date.now() / 1000) < expiresAt + CLOCK_TOLERANCE_SECONDS) return actor;
+    }
+    const verdict = this.verifyToken(token);
+    this.verdicts.set(request, { token, verdict });
+    return (await verdict).actor;
+  }
+
+  private async verifyToken(token: string): Promise<Verified> {
     let payload: JWTPayload;
     try {
       payload = await this.verifyJwt(token);
     } catch (error) {
       throw classifyJoseError(error);
     }
-    return actorFromClaims(payload);
+    // jose checked that "exp" (a required claim) is a number.
+    return { actor: actorFromClaims(payload), expiresAt: payload.exp! };
   }
+}
+
+interface Verified {
+  actor: Actor;
+  /** The token's "exp", in seconds since the epoch. */
+  expiresAt: number;
 }
 
 export function actorFromClaims(claims: JWTPayload): Actor {

@@ -52,7 +52,14 @@ export interface RelayStatus {
  * 3. only then move the checkpoint to the batch's last event.
  * A crash between 2 and 3 sends the batch again: consumers drop duplicates by event id.
  * A failed send is retried with back-off on a fresh producer, the batch whole, until it
- * goes through; the subscription waits meanwhile, so nothing later overtakes it.
+ * goes through; the next batch waits meanwhile, so nothing later overtakes it.
+ *
+ * The steps overlap, each staying in order: a batch is sent while the subscription reads the
+ * next one (read-ahead of one batch), and its checkpoint is written while the next one is
+ * sent. So batches are sent one after the other in store order, each checkpoint is written
+ * after its batch was acknowledged and after the checkpoint before it, and at most one batch
+ * is read ahead and one checkpoint behind. A restart waits for both before it reads the
+ * checkpoint.
  */
 export class OutboundRelay {
   private readonly topic: string;
@@ -63,6 +70,10 @@ export class OutboundRelay {
   private stopping = new AbortController();
   private readonly producer: ReplacingProducer;
   private resubscribe?: Promise<void>;
+  /** The batch being sent; rejects only when stop() abandons it. */
+  private sending: Promise<void> = Promise.resolve();
+  /** The checkpoint being written behind it; rejects only when stop() abandons it. */
+  private checkpointing: Promise<void> = Promise.resolve();
   private state: RelayStatus = { running: false, eventsPublished: 0, lastError: null };
 
   constructor(private readonly options: OutboundRelayOptions) {
@@ -91,8 +102,7 @@ export class OutboundRelay {
   /** Creates the checkpoint table and the topic if missing, then relays from the checkpoint. */
   async start(): Promise<void> {
     if (this.state.running) return;
-    await this.migrate();
-    await ensureTopics(this.options.kafka, [this.topic], this.options.topicSettings, this.logger);
+    await Promise.all([this.migrate(), ensureTopics(this.options.kafka, [this.topic], this.options.topicSettings, this.logger)]);
     this.stopping = new AbortController();
     await this.subscribe(0);
     this.state.running = true;
@@ -105,6 +115,9 @@ export class OutboundRelay {
     await this.resubscribe;
     await this.subscription?.stop();
     this.subscription = undefined;
+    await this.settled();
+    this.sending = Promise.resolve();
+    this.checkpointing = Promise.resolve();
     await this.producer.close();
   }
 
@@ -133,6 +146,8 @@ export class OutboundRelay {
   }
 
   private async subscribe(failures: number): Promise<void> {
+    // A batch still in flight from before a store error moves the checkpoint first.
+    await this.settled();
     const after = await this.checkpoint();
     if (this.stopping.signal.aborted) return;
     this.logger.info({ topic: this.topic, position: after ? formatPosition(after) : null }, 'Kafka relay starting');
@@ -140,8 +155,13 @@ export class OutboundRelay {
       after,
       batchSize: this.options.batchSize ?? 500,
       handler: async (events) => {
-        await this.publish(events);
+        // Mapped here, so that an event that cannot be mapped stops the subscription.
+        const messages = toMessages(events);
+        const last = events[events.length - 1].position;
+        await this.sending; // the previous batch is acknowledged (rejects on stop)
         failures = 0;
+        this.sending = this.publish(messages, last);
+        this.sending.catch(() => undefined); // awaited by the next batch, a restart or stop()
       },
       onError: (error) => {
         if (this.subscription === subscription) this.subscription = undefined;
@@ -164,9 +184,8 @@ export class OutboundRelay {
       });
   }
 
-  private async publish(events: RecordedEvent[]): Promise<void> {
-    const messages = events.map(toIntegrationEvent).filter((e): e is IntegrationEvent => e !== undefined).map(toMessage);
-    const last = events[events.length - 1].position;
+  /** Sends the batch, then queues its checkpoint; resolves once the checkpoint before it is written. */
+  private async publish(messages: Message[], last: GlobalPosition): Promise<void> {
     if (messages.length > 0) {
       await retryUntilDone(
         () => this.producer.send({ topic: this.topic, messages }),
@@ -176,10 +195,22 @@ export class OutboundRelay {
       );
       this.state.eventsPublished += messages.length;
     }
-    await retryUntilDone(() => this.saveCheckpoint(last), this.stopping.signal, this.retryDelays, (error, attempt, delayMs) =>
-      this.retrying('Kafka relay could not save its checkpoint; retrying', error, attempt, delayMs),
+    const previous = this.checkpointing;
+    this.checkpointing = previous.then(() =>
+      retryUntilDone(() => this.saveCheckpoint(last), this.stopping.signal, this.retryDelays, (error, attempt, delayMs) =>
+        this.retrying('Kafka relay could not save its checkpoint; retrying', error, attempt, delayMs),
+      ).then(() => {
+        this.state.lastError = null;
+      }),
     );
-    this.state.lastError = null;
+    this.checkpointing.catch(() => undefined); // awaited by the next batch, a restart or stop()
+    await previous; // no more than one checkpoint behind the sends
+  }
+
+  /** Waits for the batch in flight and its checkpoint, abandoned or not. */
+  private async settled(): Promise<void> {
+    await this.sending.catch(() => undefined);
+    await this.checkpointing.catch(() => undefined);
   }
 
   private retrying(message: string, error: unknown, attempt: number, retryInMs: number): void {
@@ -197,6 +228,10 @@ export class OutboundRelay {
 }
 
 export const INTEGRATION_EVENT_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
+
+function toMessages(events: RecordedEvent[]): Message[] {
+  return events.map(toIntegrationEvent).filter((e): e is IntegrationEvent => e !== undefined).map(toMessage);
+}
 
 function toMessage(event: IntegrationEvent): Message {
   return {

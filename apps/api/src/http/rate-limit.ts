@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { JwtVerifier } from '@kcflow/auth';
+import { JwtVerifier, bearerToken } from '@kcflow/auth';
 import type { FastifyRequest } from 'fastify';
 
 /** Where the rate limiter leaves the verified caller, so a 429 can say who in the audit log. */
@@ -9,12 +9,12 @@ type Marked = FastifyRequest & { [RATE_LIMITED_CALLER]?: string };
 
 // Probes, the metrics scrape, the OpenAPI document and the console's static files carry no data.
 const EXEMPT = /^\/(health|metrics|docs|console)(\/|$|\?|-json)/;
-const BEARER = /^Bearer +(\S+)$/i;
 
 /**
  * RATE_LIMIT_PER_MINUTE requests per minute per actor (0: off). The key is the token's
  * subject only once its signature verifies, so forged tokens cannot mint fresh budgets; an
- * anonymous or unverifiable caller is counted by IP. The counters live in this process:
+ * anonymous or unverifiable caller is counted by IP. The verdict stays with the request, so
+ * the guard does not verify the token a second time. The counters live in this process:
  * behind N replicas a caller gets up to N times the limit.
  */
 export async function useRateLimit(app: NestFastifyApplication, perMinute: number): Promise<void> {
@@ -26,8 +26,8 @@ export async function useRateLimit(app: NestFastifyApplication, perMinute: numbe
     timeWindow: 60_000,
     allowList: (request) => EXEMPT.test(request.url),
     keyGenerator: async (request: Marked) => {
-      const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
-      const actor = token ? await verifier.verify(token).catch(() => undefined) : undefined;
+      const token = bearerToken(request.headers.authorization);
+      const actor = token ? await verifier.verifyForRequest(request, token).catch(() => undefined) : undefined;
       if (!actor) return `ip:${request.ip}`;
       request[RATE_LIMITED_CALLER] = actor.id;
       return `actor:${actor.id}`;

@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, ProducerRecord } from 'kafkajs';
+import { applicationStream } from '@kcflow/domain';
+import { GlobalPosition, InMemoryEventStore, ReadAllOptions, RecordedEvent, formatPosition } from '@kcflow/event-store';
+import type { SqlDatabase } from '@kcflow/sql';
+import { OutboundRelay } from './outbound-relay';
+import { applicationLife, newEvent, waitFor } from './testing/kafka-testing';
+
+/** Counts the reads the relay's subscription makes. */
+class CountingStore extends InMemoryEventStore {
+  readonly reads: ReadAllOptions[] = [];
+
+  override async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
+    this.reads.push(options);
+    return super.readAll(options);
+  }
+}
+
+/** The relay's checkpoint table, in memory: every saved position, in order; `beforeSave` may hold or fail a write. */
+function checkpointTable() {
+  const saved: string[] = [];
+  const table = {
+    saved,
+    beforeSave: (async () => undefined) as (position: string) => Promise<void>,
+    db: {
+      dialect: 'postgres',
+      query: async (sql: string, params: unknown[] = []) => {
+        if (sql.startsWith('SELECT position')) return saved.length > 0 ? [{ position: saved[saved.length - 1] }] : [];
+        if (sql.startsWith('INSERT INTO')) {
+          await table.beforeSave(params[1] as string);
+          saved.push(params[1] as string);
+        }
+        return [];
+      },
+    } as unknown as SqlDatabase,
+  };
+  return table;
+}
+
+type Send = (record: ProducerRecord) => Promise<void>;
+
+/** A Kafka whose producers hand every send to `send`; a test swaps it to hold or fail sends. */
+function fakeKafka(topic: string) {
+  const attempts: string[][] = []; // event ids of every send attempt
+  const delivered: string[][] = []; // event ids of the sends that succeeded
+  const broker = {
+    attempts,
+    delivered,
+    send: (async () => undefined) as Send,
+  };
+  const producer = () => ({
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    send: async (record: ProducerRecord) => {
+      const ids = record.messages.map((m) => String(m.headers!['kcflow-event-id']));
+      attempts.push(ids);
+      await broker.send(record);
+      delivered.push(ids);
+    },
+  });
+  const admin = () => ({
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    listTopics: async () => [topic],
+    createTopics: async () => true,
+  });
+  return { broker, kafka: { producer, admin } as unknown as Kafka };
+}
+
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+const TOPIC = 'kcflow.applications.v1.unit';
+const BATCH = 10;
+
+/** 30 application events in 3 batches of 10, streams interleaved. */
+async function storeWithThreeBatches(): Promise<{ store: CountingStore; ids: string[]; positions: GlobalPosition[] }> {
+  const store = new CountingStore();
+  const applications = Array.from({ length: 10 }, () => randomUUID());
+  for (let revision = 0; revision < 3; revision++) {
+    for (const id of applications) {
+      await store.append(applicationStream(id), [newEvent(applicationLife(id, 3)[revision])], revision === 0 ? 'no_stream' : revision - 1);
+    }
+  }
+  const all = await store.readAll({ limit: 100 });
+  store.reads.length = 0;
+  return { store, ids: all.map((e) => e.id), positions: all.map((e) => e.position) };
+}
+
+function relayFor(store: CountingStore, kafka: Kafka, db: SqlDatabase) {
+  return new OutboundRelay({ store, db, schema: 'relay_unit', kafka, topic: TOPIC, batchSize: BATCH, retryDelays: { initialMs: 5, maxMs: 20 } });
+}
+
+const batchEnd = (positions: GlobalPosition[], batch: number) => formatPosition(positions[(batch + 1) * BATCH - 1]);
+
+describe('OutboundRelay read-ahead', () => {
+  it('reads the next batch while the current one is sent, one batch ahead only, and sends in store order', async () => {
+    const { store, ids, positions } = await storeWithThreeBatches();
+    const { saved, db } = checkpointTable();
+    const { broker, kafka } = fakeKafka(TOPIC);
+    const first = gate();
+    broker.send = () => first.opened;
+    const relay = relayFor(store, kafka, db);
+    await relay.start();
+
+    await waitFor('the second batch to be read', () => store.reads.length >= 2, 5000, 1);
+    await new Promise((r) => setTimeout(r, 50)); // room for a wrong third read
+    expect(store.reads).toHaveLength(2);
+    expect(broker.attempts).toHaveLength(1);
+    expect(saved).toEqual([]);
+
+    broker.send = async () => undefined;
+    first.open();
+    await waitFor('every batch to be checkpointed', () => saved.length === 3, 5000, 1);
+    expect(broker.delivered.flat()).toEqual(ids);
+    expect(saved).toEqual([0, 1, 2].map((batch) => batchEnd(positions, batch)));
+    expect(relay.status()).toMatchObject({ eventsPublished: 30, lastError: null });
+    await relay.stop();
+  });
+
+  it('keeps the checkpoint before a failing batch while the next one waits prefetched, then sends both in order', async () => {
+    const { store, ids, positions } = await storeWithThreeBatches();
+    const { saved, db } = checkpointTable();
+    const { broker, kafka } = fakeKafka(TOPIC);
+    broker.send = async () => {
+      throw new Error('broker down');
+    };
+    const relay = relayFor(store, kafka, db);
+    await relay.start();
+
+    await waitFor('three failed attempts with the next batch read', () => broker.attempts.length >= 3 && store.reads.length >= 2, 5000, 1);
+    expect(new Set(broker.attempts.map((attempt) => attempt[0]))).toEqual(new Set([ids[0]])); // only the first batch, again and again
+    expect(saved).toEqual([]);
+    expect(relay.status()).toMatchObject({ eventsPublished: 0, lastError: 'broker down' });
+
+    broker.send = async () => undefined;
+    await waitFor('every batch to be checkpointed', () => saved.length === 3, 5000, 1);
+    expect(broker.delivered.flat()).toEqual(ids);
+    expect(saved).toEqual([0, 1, 2].map((batch) => batchEnd(positions, batch)));
+    expect(relay.status()).toMatchObject({ eventsPublished: 30, lastError: null });
+    await relay.stop();
+  });
+
+  it('abandons a failing batch and the prefetched one on stop(): the checkpoint stays, and the next relay sends both again', async () => {
+    const { store, ids, positions } = await storeWithThreeBatches();
+    const { saved, db } = checkpointTable();
+    const { broker, kafka } = fakeKafka(TOPIC);
+    let failSecond = true;
+    broker.send = async (record) => {
+      if (failSecond && record.messages[0].headers!['kcflow-event-id'] === ids[BATCH]) throw new Error('broker down');
+    };
+    const relay = relayFor(store, kafka, db);
+    await relay.start();
+    await waitFor('the second batch to fail with the third read', () => broker.attempts.length >= 3 && store.reads.length >= 3, 5000, 1);
+    await relay.stop();
+    expect(saved).toEqual([batchEnd(positions, 0)]);
+    expect(broker.delivered.flat()).toEqual(ids.slice(0, BATCH));
+
+    failSecond = false;
+    const again = relayFor(store, kafka, db);
+    await again.start();
+    await waitFor('every batch to be checkpointed', () => saved.length === 3, 5000, 1);
+    expect(broker.delivered.flat()).toEqual(ids);
+    expect(saved).toEqual([0, 1, 2].map((batch) => batchEnd(positions, batch)));
+    await again.stop();
+  });
+
+  it('checkpoints the batch in flight before restarting on an event it cannot map in the batch read ahead', async () => {
+    const { store, ids, positions } = await storeWithThreeBatches();
+    const unknown = randomUUID();
+    await store.append(applicationStream(unknown), [newEvent({ type: 'ApplicationTeleported', data: {} })], 'no_stream');
+    const { saved, db } = checkpointTable();
+    const { broker, kafka } = fakeKafka(TOPIC);
+    const third = gate();
+    broker.send = (record) => (record.messages[0].headers!['kcflow-event-id'] === ids[2 * BATCH] ? third.opened : Promise.resolve());
+    const relay = relayFor(store, kafka, db);
+    await relay.start();
+    // The third batch is in flight when the fourth, read ahead, fails to map.
+    await waitFor('the relay to stop on the unmappable event', () => relay.status().lastError !== null, 5000, 1);
+    expect(relay.status().lastError).toMatch(/ApplicationTeleported/);
+    expect(saved).toEqual([batchEnd(positions, 0), batchEnd(positions, 1)]);
+    third.open();
+    await waitFor('the batch in flight to be checkpointed', () => saved.length === 3, 5000, 1);
+    expect(broker.delivered.flat()).toEqual(ids);
+    expect(saved).toEqual([0, 1, 2].map((batch) => batchEnd(positions, batch)));
+    await relay.stop();
+    expect(broker.delivered.flat()).toEqual(ids); // the restarts re-read from the checkpoint: nothing sent twice
+  });
+
+  it('writes a checkpoint while the next batch is sent, one checkpoint behind at most, never skipping or passing one', async () => {
+    const { store, ids, positions } = await storeWithThreeBatches();
+    const table = checkpointTable();
+    const { broker, kafka } = fakeKafka(TOPIC);
+    const firstCheckpoint = gate();
+    let failures = 0;
+    table.beforeSave = async (position) => {
+      if (position === batchEnd(positions, 0)) await firstCheckpoint.opened;
+      if (position === batchEnd(positions, 1) && failures++ < 2) throw new Error('database down');
+    };
+    const relay = relayFor(store, kafka, table.db);
+    await relay.start();
+
+    // The first checkpoint is held: the second batch goes out, the third waits for that checkpoint.
+    await waitFor('the second batch to be sent', () => broker.delivered.length === 2, 5000, 1);
+    await new Promise((r) => setTimeout(r, 50)); // room for a wrong third send
+    expect(broker.attempts).toHaveLength(2);
+    expect(table.saved).toEqual([]);
+
+    // The second checkpoint fails twice and is retried; the ones after it wait.
+    firstCheckpoint.open();
+    await waitFor('every batch to be checkpointed', () => table.saved.length === 3, 5000, 1);
+    expect(failures).toBe(3);
+    expect(broker.delivered.flat()).toEqual(ids);
+    expect(table.saved).toEqual([0, 1, 2].map((batch) => batchEnd(positions, batch)));
+    await waitFor('the error to clear', () => relay.status().lastError === null, 5000, 1);
+    await relay.stop();
+  });
+});
