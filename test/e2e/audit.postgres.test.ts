@@ -105,6 +105,42 @@ describeWithPostgres('Inspector-grade audit on PostgreSQL', () => {
     expect(budgetOf(opened.body)).toMatchObject({ committed: 0 });
   }, 60_000);
 
+  it('pages the history on request; the state comes from a snapshot only while it matches the stored events', async () => {
+    const programmeId = await s.openProgramme();
+    const id = await s.submit(programmeId);
+    await s.advance(id, 'approved');
+    const { inspector, finance } = s.tokens;
+    // 105 tranches: revisions 3–107, so the commands write a snapshot at revision 99.
+    for (let i = 0; i < 105; i++) {
+      await s.post(`/applications/${id}/disbursements`, finance, { paymentRef: `KBNN-PAGE-${i}`, amount: 1_000_000, paidAt: '2024-06-01' }).expect(200);
+    }
+    const full = await s.get(`/applications/${id}/history?revision=104`, inspector).expect(200);
+    expect(full.body.events).toHaveLength(105);
+    expect(full.body).not.toHaveProperty('eventsPage');
+    expect(full.body.state).toMatchObject({ revision: 104, disbursedAmount: 102_000_000 });
+
+    const page = await s.get(`/applications/${id}/history?revision=104&eventsLimit=10`, inspector).expect(200);
+    expect(page.body.state).toEqual(full.body.state);
+    expect(page.body.events).toEqual(full.body.events.slice(-10));
+    expect(page.body.eventsPage).toEqual({ limit: 10, nextCursor: '95' });
+    const older = await s.get(`/applications/${id}/history?revision=104&eventsLimit=10&eventsCursor=95`, inspector).expect(200);
+    expect(older.body.events).toEqual(full.body.events.slice(-20, -10));
+
+    // An insider rewrites the snapshot: the answer is still the stored events' own.
+    const rewritten = await db.query(
+      `UPDATE "${t.schemas!.eventStore}".snapshots SET state = replace(state, '"disbursedAmount":97000000', '"disbursedAmount":1') WHERE stream_id = $1`,
+      [`application-${id}`],
+    );
+    expect(rewritten.rowCount).toBeGreaterThan(0);
+    const afterTampering = await s.get(`/applications/${id}/history?revision=104&eventsLimit=10`, inspector).expect(200);
+    expect(afterTampering.body.state).toEqual(full.body.state);
+
+    for (const bad of ['eventsLimit=0', 'eventsLimit=1001', 'eventsLimit=ten', 'eventsCursor=95', 'eventsLimit=5&eventsCursor=abc']) {
+      const refused = await s.get(`/applications/${id}/history?${bad}`, inspector).expect(400);
+      expect(refused.headers['content-type']).toMatch(/problem\+json/);
+    }
+  }, 120_000);
+
   describe('the dossier', () => {
     let id: string;
     const hostile = 'Dây chuyền <script>alert("x")</script> & "mẫu" — Làng nghề Phú Vinh';

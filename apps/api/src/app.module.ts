@@ -33,7 +33,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        WorkflowModule.register({ store: infrastructure.store, reconcileGraceSeconds: config.reconcileGraceSeconds }),
+        WorkflowModule.register({ store: infrastructure.store, snapshots: infrastructure.snapshots, reconcileGraceSeconds: config.reconcileGraceSeconds }),
         AuthModule.forRoot({ ...config.auth, logger: logger.child({ component: 'auth' }) }),
       ],
       controllers: [

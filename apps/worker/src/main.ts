@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger(config.logLevel, 'kcflow-worker');
   const infrastructure = await infrastructureOrExit(config, logger, 'KCFlow worker');
-  const loop = new CommandLoop(infrastructure.store, systemClock);
+  const loop = new CommandLoop(infrastructure.store, systemClock, infrastructure.snapshots);
   const reconciliation = new BudgetReconciliation(infrastructure.store, loop, new BudgetLedger(loop), systemClock, config.reconcileGraceSeconds);
 
   await infrastructure.projections.start();

@@ -49,6 +49,8 @@ export interface AppendResult {
 }
 
 export interface ReadStreamOptions {
+  /** Read from this revision on, inclusive (from the first event if omitted). */
+  fromRevision?: number;
   /** Read up to and including this revision. */
   toRevision?: number;
 }

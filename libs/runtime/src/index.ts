@@ -5,3 +5,4 @@ export * from './readiness';
 export * from './messaging';
 export * from './data-dir-lock';
 export * from './start-up';
+export * from './sql-snapshot-store';

@@ -3,7 +3,9 @@ import { EsdbEventStore, EventStore, InMemoryEventStore, PostgresEventStore } fr
 import { ALL_PROJECTIONS, ProjectionLeases, ProjectionLogger, ProjectionRunner } from '@kcflow/read-models';
 import { PgDatabase, PgliteDatabase, SqlDatabase } from '@kcflow/sql';
 import { mkdirSync } from 'node:fs';
+import { InMemorySnapshotStore, type SnapshotStore } from '@kcflow/workflow';
 import { lockDataDir } from './data-dir-lock';
+import { SqlSnapshotStore } from './sql-snapshot-store';
 import type { Messaging } from './messaging';
 import { AdvisoryLeases } from './advisory-leases';
 import { ReadinessProbe, readinessProbes } from './readiness';
@@ -14,6 +16,8 @@ import { ReadinessProbe, readinessProbes } from './readiness';
  */
 export interface Infrastructure {
   store: EventStore;
+  /** Snapshots of long streams' folded state, beside the events (an optimisation: see libs/workflow/src/snapshots). */
+  snapshots: SnapshotStore;
   readDb: SqlDatabase;
   readSchema: string;
   projections: ProjectionRunner;
@@ -55,15 +59,20 @@ export async function openInfrastructure(config: AppConfig, logger: ProjectionLo
   const postgres = (url: string) => database(`postgres:${url}`, async () => new PgDatabase(url, 20));
 
   const es = config.eventStore;
+  let snapshots: SnapshotStore | undefined;
   const openStore = async (): Promise<EventStore> => {
     switch (es.kind) {
       case 'memory':
+        snapshots = new InMemorySnapshotStore();
         return new InMemoryEventStore();
       case 'pglite':
       case 'postgres': {
         const db = es.kind === 'pglite' ? await pglite(es.dataDir) : await postgres(es.url);
         const pgStore = new PostgresEventStore({ db, schema: es.schema });
         await pgStore.migrate();
+        const sqlSnapshots = new SqlSnapshotStore(db, es.schema);
+        await sqlSnapshots.migrate();
+        snapshots = sqlSnapshots;
         return pgStore;
       }
       case 'esdb':
@@ -82,9 +91,16 @@ export async function openInfrastructure(config: AppConfig, logger: ProjectionLo
     const projections = new ProjectionRunner({ store, db: readDb, schema: rm.schema, projections: ALL_PROJECTIONS, logger, leases });
     const readVariable = rm.kind === 'pglite' ? 'DATA_DIR' : es.kind === 'postgres' && es.url === rm.url ? 'EVENT_STORE_URL (READ_MODEL_URL unset)' : 'READ_MODEL_URL';
     await naming(readVariable, 'the read-model database', () => projections.migrate());
+    if (!snapshots) {
+      // EventStoreDB: the snapshots go to the read-model database, in its schema.
+      const sqlSnapshots = new SqlSnapshotStore(readDb, rm.schema);
+      await sqlSnapshots.migrate();
+      snapshots = sqlSnapshots;
+    }
     const opened = store;
     const infrastructure: Infrastructure = {
       store,
+      snapshots,
       readDb,
       readSchema: rm.schema,
       projections,

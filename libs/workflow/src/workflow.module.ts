@@ -12,10 +12,13 @@ import { BudgetReconciliation } from './budget/reconciliation';
 import { ChangeProgrammeHandler, GetProgrammeHandler } from './programmes/programme-commands';
 import { Clock, systemClock } from './shared/command-context';
 import { CommandLoop } from './shared/command-loop';
-import { CLOCK, EVENT_STORE } from './shared/tokens';
+import { CLOCK, EVENT_STORE, SNAPSHOT_STORE } from './shared/tokens';
+import type { SnapshotStore } from './snapshots/snapshot-store';
 
 export interface WorkflowOptions {
   store: EventStore;
+  /** Where long streams' folded states are kept (snapshots/); without it every load folds the whole stream. */
+  snapshots?: SnapshotStore;
   clock?: Clock;
   reconcileGraceSeconds: number;
 }
@@ -31,7 +34,8 @@ export class WorkflowModule {
       providers: [
         { provide: EVENT_STORE, useValue: options.store },
         { provide: CLOCK, useValue: clock },
-        { provide: CommandLoop, useFactory: () => new CommandLoop(options.store, clock) },
+        ...(options.snapshots ? [{ provide: SNAPSHOT_STORE, useValue: options.snapshots }] : []),
+        { provide: CommandLoop, useFactory: () => new CommandLoop(options.store, clock, options.snapshots) },
         { provide: BudgetLedger, useFactory: (loop: CommandLoop) => new BudgetLedger(loop), inject: [CommandLoop] },
         {
           provide: BudgetReconciliation,

@@ -23,6 +23,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { IsIndicatorValues, IsVnd } from '../http/validators';
@@ -118,4 +119,20 @@ export class ListApplicationsQueryDto {
 export class HistoryQueryDto {
   @ApiPropertyOptional({ description: 'ISO 8601 moment' }) @IsOptional() @IsISO8601() asOf?: string;
   @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(0) revision?: number;
+}
+
+/** The history routes: API.md's query, and optionally one page of the events instead of all of them. */
+export class HistoryPageQueryDto extends HistoryQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, description: 'list only the last eventsLimit events up to the revision (or before eventsCursor); the state is unchanged' })
+  @ValidateIf((query: HistoryPageQueryDto) => query.eventsLimit !== undefined || query.eventsCursor !== undefined)
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  eventsLimit?: number;
+  @ApiPropertyOptional({ description: 'eventsPage.nextCursor of the previous page: the events before it' })
+  @IsOptional() @Matches(/^\d{1,15}$/, { message: 'eventsCursor must be an eventsPage.nextCursor from this history' })
+  eventsCursor?: string;
+
+  /** The page asked for, if any. */
+  static page(query: HistoryPageQueryDto): { limit: number; cursor?: string } | undefined {
+    return query.eventsLimit === undefined ? undefined : { limit: query.eventsLimit, cursor: query.eventsCursor };
+  }
 }

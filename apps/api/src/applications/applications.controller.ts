@@ -25,6 +25,7 @@ import {
   CloseApplicationDto,
   DisburseFundsDto,
   EvaluateOutcomeDto,
+  HistoryPageQueryDto,
   HistoryQueryDto,
   ListApplicationsQueryDto,
   ReasonDto,
@@ -131,8 +132,9 @@ export class ApplicationsController {
 
   @Get(':id/history')
   @Access('applications.history')
-  history(@Param('id') id: string, @Query() query: HistoryQueryDto) {
-    return this.queries.execute(new GetHistoryQuery('application', id, query.asOf ? new Date(query.asOf) : undefined, query.revision));
+  history(@Param('id') id: string, @Query() query: HistoryPageQueryDto) {
+    const asOf = query.asOf ? new Date(query.asOf) : undefined;
+    return this.queries.execute(new GetHistoryQuery('application', id, asOf, query.revision, HistoryPageQueryDto.page(query)));
   }
 
   @Get(':id/integrity')

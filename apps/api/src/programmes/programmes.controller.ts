@@ -6,7 +6,7 @@ import { refuse } from '@kcflow/domain';
 import { programmeBudget } from '@kcflow/read-models';
 import { ChangeProgrammeCommand, GetHistoryQuery, GetProgrammeQuery, VerifyIntegrityQuery } from '@kcflow/workflow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HistoryQueryDto } from '../applications/application.dtos';
+import { HistoryPageQueryDto } from '../applications/application.dtos';
 import { commandContext, setETag } from '../http/command-context';
 import { ReadSide } from '../read-side';
 import { AllocateBudgetDto, OpenProgrammeDto, SetTargetsDto } from './programme.dtos';
@@ -89,8 +89,9 @@ export class ProgrammesController {
 
   @Get(':id/history')
   @Access('programmes.history')
-  history(@Param('id') id: string, @Query() query: HistoryQueryDto) {
-    return this.queries.execute(new GetHistoryQuery('programme', id, query.asOf ? new Date(query.asOf) : undefined, query.revision));
+  history(@Param('id') id: string, @Query() query: HistoryPageQueryDto) {
+    const asOf = query.asOf ? new Date(query.asOf) : undefined;
+    return this.queries.execute(new GetHistoryQuery('programme', id, asOf, query.revision, HistoryPageQueryDto.page(query)));
   }
 
   @Get(':id/integrity')

@@ -6,6 +6,7 @@ import {
   ApplicationState,
   decideApplication,
   evolveApplication,
+  foldApplication,
   initialApplicationState,
   Project,
   ProgrammeTerms,
@@ -15,6 +16,7 @@ const spec = specificationFor<ApplicationCommand, ApplicationEvent, ApplicationS
   decide: decideApplication,
   evolve: evolveApplication,
   initialState: initialApplicationState,
+  fold: foldApplication,
 });
 
 const owner = { id: 'applicant-phu-vinh' };
@@ -334,5 +336,34 @@ describe('Application', () => {
 
     it('cannot recuse from a closed application', () =>
       spec.given([submitted, reviewed, approved, evaluated('achieved'), closed]).when(recuse).thenRefuses('invalid_transition'));
+  });
+
+  describe('folding many events at once', () => {
+    const stream = [submitted, reviewed, approved, paid('KBNN-1', 10), recused, paid('KBNN-2', 20), paid('KBNN-3', 30)];
+    const oneByOne = (events: ApplicationEvent[]) => events.reduce(evolveApplication, initialApplicationState());
+
+    it('given a stream, when folded at once, then the state is the one evolve gives event by event', () =>
+      expect(foldApplication(initialApplicationState(), stream)).toEqual(oneByOne(stream)));
+
+    it('given a folded state, when more payments are folded onto it, then that state still lists only its own payments', () => {
+      const earlier = foldApplication(initialApplicationState(), stream.slice(0, 4));
+      const later = foldApplication(earlier, stream.slice(4));
+      expect(earlier.status !== 'none' && earlier.disbursements.map((d) => d.paymentRef)).toEqual(['KBNN-1']);
+      expect(earlier).toEqual(oneByOne(stream.slice(0, 4)));
+      expect(later).toEqual(oneByOne(stream));
+    });
+
+    it('given thousands of tranches, when folded, then every one is there once, in order', () => {
+      const payments = Array.from({ length: 20_000 }, (_, i) => paid(`KBNN-${i}`, 1));
+      const state = foldApplication(initialApplicationState(), [submitted, reviewed, approved, ...payments]);
+      expect(state.status !== 'none' && [state.disbursedAmount, state.disbursements.length, state.disbursements[19_999].paymentRef]).toEqual([
+        20_000,
+        20_000,
+        'KBNN-19999',
+      ]);
+    });
+
+    it('given no events, when folded, then the state is the one it started from', () =>
+      expect(foldApplication(initialApplicationState(), [])).toEqual({ status: 'none' }));
   });
 });

@@ -4,6 +4,7 @@ import {
   ApprovalDecision,
   decideProgramme,
   evolveProgramme,
+  foldProgramme,
   initialProgrammeState,
   ProgrammeCommand,
   ProgrammeEvent,
@@ -13,6 +14,7 @@ const spec = specificationFor<ProgrammeCommand, ProgrammeEvent, ReturnType<typeo
   decide: decideProgramme,
   evolve: evolveProgramme,
   initialState: initialProgrammeState,
+  fold: foldProgramme,
 });
 
 const programmeId = 'HN-2024-city';
@@ -185,5 +187,27 @@ describe('Programme', () => {
         .given([opened, allocated])
         .when({ type: 'ReleaseBudget', data: { applicationId: 'zz', keep: 0, reason: 'rejected' } })
         .thenNothingHappens());
+  });
+
+  describe('folding many events at once', () => {
+    const stream = [opened, allocated, committed('a1', 300), committed('a2', 200), released('a1', 100), released('zz', 5), committed('a3', 50)];
+    const oneByOne = (events: ProgrammeEvent[]) => events.reduce(evolveProgramme, initialProgrammeState());
+
+    it('given a plan year of commitments and releases, when folded at once, then the state is the one evolve gives event by event', () =>
+      expect(foldProgramme(initialProgrammeState(), stream)).toEqual(oneByOne(stream)));
+
+    it('given a folded state, when more commitments are folded onto it, then that state keeps only its own', () => {
+      const earlier = foldProgramme(initialProgrammeState(), stream.slice(0, 4));
+      const later = foldProgramme(earlier, stream.slice(4));
+      expect(earlier.status === 'open' && Object.keys(earlier.commitments)).toEqual(['a1', 'a2']);
+      expect(earlier).toEqual(oneByOne(stream.slice(0, 4)));
+      expect(later).toEqual(oneByOne(stream));
+    });
+
+    it('given thousands of approvals, when folded, then every commitment is there', () => {
+      const approvals = Array.from({ length: 10_000 }, (_, i) => committed(`a${i}`, 1));
+      const state = foldProgramme(initialProgrammeState(), [opened, allocated, ...approvals]);
+      expect(state.status === 'open' && Object.keys(state.commitments).length).toBe(10_000);
+    });
   });
 });

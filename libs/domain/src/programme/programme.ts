@@ -96,24 +96,52 @@ export function evolveProgramme(state: ProgrammeState, event: ProgrammeEvent): P
       return { ...state, allocations: { ...state.allocations, [event.data.category]: event.data.amount } };
     case 'TargetsSet':
       return { ...state, targets: event.data.targets };
-    case 'BudgetCommitted': {
-      const previous = state.commitments[event.data.applicationId];
-      const commitment: Commitment = {
-        category: event.data.category,
-        committed: (previous?.committed ?? 0) + event.data.amount,
-        released: previous?.released ?? 0,
-        decision: event.data.decision,
-      };
-      return { ...state, commitments: { ...state.commitments, [event.data.applicationId]: commitment } };
-    }
+    case 'BudgetCommitted':
     case 'BudgetReleased': {
-      const previous = state.commitments[event.data.applicationId];
-      if (!previous) return state;
-      const commitment = { ...previous, released: previous.released + event.data.amount };
+      const commitment = commitmentAfter(state.commitments[event.data.applicationId], event);
+      if (!commitment) return state;
       return { ...state, commitments: { ...state.commitments, [event.data.applicationId]: commitment } };
     }
   }
 }
+
+function commitmentAfter(previous: Commitment | undefined, event: BudgetCommitted | BudgetReleased): Commitment | undefined {
+  if (event.type === 'BudgetCommitted') {
+    return {
+      category: event.data.category,
+      committed: (previous?.committed ?? 0) + event.data.amount,
+      released: previous?.released ?? 0,
+      decision: event.data.decision,
+    };
+  }
+  return previous && { ...previous, released: previous.released + event.data.amount };
+}
+
+/**
+ * What `events.reduce(evolveProgramme, state)` gives, in time linear in the events: the
+ * commitments go into one record made for this fold, where `evolveProgramme` copies the
+ * record for every commitment and release (quadratic over a plan year of approvals). No
+ * state the caller holds shares that record, so states stay immutable to every caller.
+ */
+export function foldProgramme(state: ProgrammeState, events: Iterable<ProgrammeEvent>): ProgrammeState {
+  let current = state;
+  let ours: Record<string, Commitment> | undefined;
+  for (const event of events) {
+    if ((event.type !== 'BudgetCommitted' && event.type !== 'BudgetReleased') || current.status !== 'open') {
+      current = evolveProgramme(current, event);
+      continue;
+    }
+    const commitment = commitmentAfter(current.commitments[event.data.applicationId], event);
+    if (!commitment) continue;
+    if (current.commitments !== ours) ours = { ...current.commitments };
+    ours[event.data.applicationId] = commitment;
+    current = { ...current, commitments: ours };
+  }
+  return current;
+}
+
+/** As APPLICATION_FOLD_VERSION: bump it whenever `evolveProgramme` gives any event another meaning. */
+export const PROGRAMME_FOLD_VERSION = 1;
 
 // ── Commands ──────────────────────────────────────────────────────────────────────────
 

@@ -10,6 +10,8 @@ export interface Decider<Command, Event, State> {
   decide(command: Command, state: State): Event[];
   evolve(state: State, event: Event): State;
   initialState(): State;
+  /** Many events at once; when given, every spec also checks it agrees with `evolve` event by event. */
+  fold?(state: State, events: Event[]): State;
 }
 
 export function specificationFor<Command, Event, State>(decider: Decider<Command, Event, State>) {
@@ -17,7 +19,11 @@ export function specificationFor<Command, Event, State>(decider: Decider<Command
     given(events: Event[]) {
       return {
         when(command: Command) {
-          const run = () => decider.decide(command, events.reduce(decider.evolve, decider.initialState()));
+          const run = () => {
+            const state = events.reduce(decider.evolve, decider.initialState());
+            if (decider.fold) expect(decider.fold(decider.initialState(), events)).toEqual(state);
+            return decider.decide(command, state);
+          };
           return {
             then(expected: Event[]) {
               expect(run()).toEqual(expected);

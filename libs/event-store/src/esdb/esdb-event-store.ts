@@ -107,13 +107,14 @@ export class EsdbEventStore implements EventStore {
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const { toRevision } = options;
-    if (toRevision !== undefined && toRevision < 0) return [];
+    const from = Math.max(0, options.fromRevision ?? 0);
+    if (toRevision !== undefined && toRevision < from) return [];
     const events: RecordedEvent[] = [];
     try {
       const reading = this.client.readStream(streamId, {
         direction: FORWARDS,
-        fromRevision: START,
-        ...(toRevision === undefined ? {} : { maxCount: BigInt(toRevision) + 1n }),
+        fromRevision: from === 0 ? START : BigInt(from),
+        ...(toRevision === undefined ? {} : { maxCount: BigInt(toRevision - from) + 1n }),
       });
       for await (const resolved of reading) {
         if (resolved.event) events.push(toRecordedEvent(resolved.event));

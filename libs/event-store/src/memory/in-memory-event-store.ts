@@ -48,9 +48,10 @@ export class InMemoryEventStore implements EventStore {
     return { revision: stream.length - 1, position: last?.position ?? { commit: 0n, prepare: 0n } };
   }
 
-  async readStream(streamId: string, { toRevision }: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  async readStream(streamId: string, { fromRevision, toRevision }: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const stream = this.streams.get(streamId) ?? [];
-    return stream.slice(0, toRevision === undefined ? undefined : toRevision + 1).map(copy);
+    if (toRevision !== undefined && toRevision < 0) return [];
+    return stream.slice(Math.max(0, fromRevision ?? 0), toRevision === undefined ? undefined : toRevision + 1).map(copy);
   }
 
   async readAll({ after, limit }: ReadAllOptions): Promise<RecordedEvent[]> {

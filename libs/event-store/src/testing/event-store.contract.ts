@@ -89,6 +89,22 @@ export function describeEventStoreContract(
         expect(await revisions(10)).toEqual([0, 1, 2, 3, 4]);
       });
 
+      it('reads from fromRevision on, inclusive, alone or with toRevision', async () => {
+        const stream = `application-${randomUUID()}`;
+        await store.append(stream, newEvents(5), 'no_stream');
+
+        const revisions = async (options: { fromRevision?: number; toRevision?: number }) =>
+          (await store.readStream(stream, options)).map((event) => event.revision);
+        expect(await revisions({ fromRevision: 0 })).toEqual([0, 1, 2, 3, 4]);
+        expect(await revisions({ fromRevision: 3 })).toEqual([3, 4]);
+        expect(await revisions({ fromRevision: 4, toRevision: 4 })).toEqual([4]);
+        expect(await revisions({ fromRevision: 1, toRevision: 2 })).toEqual([1, 2]);
+        expect(await revisions({ fromRevision: 2, toRevision: 10 })).toEqual([2, 3, 4]);
+        expect(await revisions({ fromRevision: 5 })).toEqual([]);
+        expect(await revisions({ fromRevision: 3, toRevision: 2 })).toEqual([]);
+        expect(await store.readStream(`application-${randomUUID()}`, { fromRevision: 2 })).toEqual([]);
+      });
+
       it('appending no events checks the expectation and writes nothing', async () => {
         const missing = `application-${randomUUID()}`;
         expect((await store.append(missing, [], 'no_stream')).revision).toBe(-1);

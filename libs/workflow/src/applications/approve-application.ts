@@ -46,14 +46,16 @@ export class ApproveApplicationHandler implements ICommandHandler<ApproveApplica
       // The same decision again (a retry after a lost answer): nothing more to write.
       return { id: applicationId, revision: revision ?? 0, status: state.status, paymentStatus: state.paymentStatus };
     }
-    const advanceShare = await this.advanceShare(state);
+    // The programme is read once: its advance share now, its ledger in step 2.
+    const programme = state.status === 'none' ? undefined : await this.loop.load(programmeAggregate, programmeStream(state.programmeId));
+    const advanceShare = programme?.state.status === 'open' ? programme.state.advanceShare : 0;
     const command = { type: 'ApproveApplication' as const, actor, data: { ...data, advanceShare } };
     decideApplication(command, state);
     const application = state as Application;
 
     // 2. Commit the budget.
     const decision = { ...data, approvedBy: context.actorId };
-    await this.ledger.commit(application.programmeId, applicationId, application.category, decision, context);
+    await this.ledger.commit(application.programmeId, applicationId, application.category, decision, context, programme);
 
     // 3. Record the decision; if that is refused, hand the money back.
     try {
@@ -68,12 +70,6 @@ export class ApproveApplicationHandler implements ICommandHandler<ApproveApplica
       }
       throw error;
     }
-  }
-
-  private async advanceShare(state: { status: string; programmeId?: string }): Promise<number> {
-    if (state.status === 'none' || !state.programmeId) return 0;
-    const { state: programme } = await loadStream(this.store, programmeAggregate, programmeStream(state.programmeId));
-    return programme.status === 'open' ? programme.advanceShare : 0;
   }
 }
 

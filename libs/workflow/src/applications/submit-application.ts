@@ -4,7 +4,7 @@ import { Applicant, applicationStream, Category, decideApplication, Project, pro
 import type { EventStore } from '@kcflow/event-store/port';
 import { applicationAggregate, programmeAggregate } from '../shared/aggregates';
 import { CommandContext } from '../shared/command-context';
-import { CommandLoop, loadStream } from '../shared/command-loop';
+import { CommandLoop } from '../shared/command-loop';
 import { EVENT_STORE } from '../shared/tokens';
 import { CommandAnswer } from './application-view';
 
@@ -24,7 +24,7 @@ export class SubmitApplicationHandler implements ICommandHandler<SubmitApplicati
   ) {}
 
   async execute({ applicationId, data, context }: SubmitApplicationCommand): Promise<CommandAnswer> {
-    const { state: programme } = await loadStream(this.store, programmeAggregate, programmeStream(data.programmeId));
+    const { state: programme } = await this.loop.load(programmeAggregate, programmeStream(data.programmeId));
     if (programme.status === 'none') throw refuse.notFound(`Programme ${data.programmeId} not found`);
     const terms = {
       programmeId: programme.id,

@@ -3,7 +3,7 @@ import {
   applicationStream,
   BudgetCommitted,
   decideApplication,
-  evolveProgramme,
+  foldProgramme,
   initialProgrammeState,
   outstanding,
   ProgrammeEvent,
@@ -50,7 +50,7 @@ export class BudgetReconciliation {
 
   private async reconcileProgramme(programmeId: string): Promise<ReconciliationAction[]> {
     const events = await this.store.readStream(programmeStream(programmeId));
-    const state = events.reduce((s, e) => evolveProgramme(s, e as unknown as ProgrammeEvent), initialProgrammeState());
+    const state = foldProgramme(initialProgrammeState(), events as unknown as ProgrammeEvent[]);
     if (state.status !== 'open') return [];
     const lastCommitment = new Map<string, RecordedEvent>();
     for (const event of events) if (event.type === 'BudgetCommitted') lastCommitment.set(String(event.data.applicationId), event);
