@@ -4,7 +4,7 @@
  * the old ones. Works on the configured store (the api's variables). On the embedded default
  * (PGlite) the api must be stopped first — or use `POST /projections/:name/rebuild` instead.
  */
-import { ALL_PROJECTIONS, rebuildProjection } from '@kcflow/read-models';
+import { ALL_PROJECTIONS, rebuildProjections } from '@kcflow/read-models';
 import { Presets, SingleBar } from 'cli-progress';
 import { Out, runAsProgram, withInfrastructure } from './support/maintenance';
 
@@ -20,27 +20,28 @@ export async function projectionsRebuild(args: string[], env: NodeJS.ProcessEnv,
   return withInfrastructure(env, out, 'kcflow-projections-rebuild', async (infrastructure, config) => {
     // No other process can run projections on an embedded store: nothing to wait for.
     const embedded = config.readModels.kind === 'pglite';
-    for (const projection of projections) {
-      const bar = progressBar
-        ? new SingleBar(
-            { format: `${projection.name.padEnd(12)} {bar} {percentage}% | {value}/{total} events | {speed} events/s | {duration_formatted}`, hideCursor: true },
-            Presets.shades_classic,
-          )
-        : undefined;
-      const started = Date.now();
-      bar?.start(1, 0, { speed: 0 });
-      const result = await rebuildProjection({
-        store: infrastructure.store,
-        db: infrastructure.readDb,
-        schema: infrastructure.readSchema,
-        projection,
-        waitForRunnerMs: embedded ? 0 : undefined,
-        onProgress: ({ replayed, total }) => {
-          bar?.setTotal(Math.max(total ?? 0, replayed, 1));
-          bar?.update(replayed, { speed: Math.round(replayed / Math.max((Date.now() - started) / 1000, 0.001)) });
-        },
-      }).finally(() => bar?.stop());
-      out(`${projection.name}: ${result.events} events replayed in ${result.seconds.toFixed(1)} s; switched over at ${result.position ?? 'the start'}`);
+    // One pass over the events for all of them; each is switched over on its own.
+    const bar = progressBar
+      ? new SingleBar(
+          { format: `${name.padEnd(12)} {bar} {percentage}% | {value}/{total} events | {speed} events/s | {duration_formatted}`, hideCursor: true },
+          Presets.shades_classic,
+        )
+      : undefined;
+    const started = Date.now();
+    bar?.start(1, 0, { speed: 0 });
+    const results = await rebuildProjections({
+      store: infrastructure.store,
+      db: infrastructure.readDb,
+      schema: infrastructure.readSchema,
+      projections,
+      waitForRunnerMs: embedded ? 0 : undefined,
+      onProgress: ({ replayed, total }) => {
+        bar?.setTotal(Math.max(total ?? 0, replayed, 1));
+        bar?.update(replayed, { speed: Math.round(replayed / Math.max((Date.now() - started) / 1000, 0.001)) });
+      },
+    }).finally(() => bar?.stop());
+    for (const result of results) {
+      out(`${result.projection}: ${result.events} events replayed in ${result.seconds.toFixed(1)} s; switched over at ${result.position ?? 'the start'}`);
     }
     return 0;
   });

@@ -1,7 +1,8 @@
 import { Category, ProgrammeEvent, programmeStream } from '@kcflow/domain';
-import { InMemoryEventStore, formatPosition } from '@kcflow/event-store';
+import { InMemoryEventStore, PostgresEventStore, formatPosition } from '@kcflow/event-store';
 import {
   ALL_PROJECTIONS,
+  Projection,
   ProjectionRunner,
   budgetProjection,
   formatDifferences,
@@ -9,7 +10,7 @@ import {
   outcomesProjection,
   programmeBudget,
   projectionLag,
-  rebuildProjection,
+  rebuildProjections,
   verifyReadModels,
 } from '@kcflow/read-models';
 import { PgDatabase, PgliteDatabase, SqlDatabase, quoteSchema } from '@kcflow/sql';
@@ -44,6 +45,13 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Pro
     if (Date.now() > deadline) throw new Error('Condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Every row of every table the projection owns, in a stable order. */
+async function tablesOf(db: SqlDatabase, schema: string, projection: Projection): Promise<Record<string, unknown[]>> {
+  const tables: Record<string, unknown[]> = {};
+  for (const table of projection.tables) tables[table] = await db.query(`SELECT * FROM ${quoteSchema(schema)}.${table} ORDER BY 1, 2`);
+  return tables;
 }
 
 function operationCases(openDatabase: () => Promise<SqlDatabase>): void {
@@ -175,7 +183,7 @@ function operationCases(openDatabase: () => Promise<SqlDatabase>): void {
 
       const results = [];
       for (const projection of [budgetProjection, outcomesProjection]) {
-        results.push(await rebuildProjection({ store, db, schema, projection, batchSize: 25 }));
+        results.push(...(await rebuildProjections({ store, db, schema, projections: [projection], batchSize: 25 })));
       }
       rebuilding = false;
       await Promise.all([reader, writer]);
@@ -194,13 +202,22 @@ function operationCases(openDatabase: () => Promise<SqlDatabase>): void {
       expect((await programmeBudget(db, schema, 'HN-2024-live'))?.totals.applicationsApproved).toBeGreaterThan(0);
     });
 
+    it('rebuilds several projections in one pass over the events, switching each over', async () => {
+      const before = await Promise.all(ALL_PROJECTIONS.map((projection) => tablesOf(db, schema, projection)));
+      const results = await rebuildProjections({ store, db, schema, projections: ALL_PROJECTIONS, batchSize: 7 });
+      const events = (await store.readAll({ limit: 1_000 })).length;
+      expect(results).toEqual(ALL_PROJECTIONS.map((p) => ({ projection: p.name, events, position: expect.any(String), seconds: expect.any(Number) })));
+      expect(await Promise.all(ALL_PROJECTIONS.map((projection) => tablesOf(db, schema, projection)))).toEqual(before);
+      expect(await sideSchemas()).toEqual([]);
+    });
+
     it('repairs a corrupted read model', async () => {
       await db.query(`UPDATE ${s()}.budget_allocations SET allocated = 1 WHERE programme_id = $1`, [PROGRAMME]);
       await db.query(`UPDATE ${s()}.outcome_applications SET approved = false`);
       expect((await verifyReadModels({ store, db, schema })).differences.length).toBeGreaterThan(0);
 
-      const budget = await rebuildProjection({ store, db, schema, projection: budgetProjection });
-      await rebuildProjection({ store, db, schema, projection: outcomesProjection });
+      const [budget] = await rebuildProjections({ store, db, schema, projections: [budgetProjection] });
+      await rebuildProjections({ store, db, schema, projections: [outcomesProjection] });
 
       expect(budget).toEqual({ projection: 'budget', events: (await store.readAll({ limit: 1_000 })).length, position: expect.any(String), seconds: expect.any(Number) });
       expect((await verifyReadModels({ store, db, schema })).differences).toEqual([]);
@@ -210,7 +227,7 @@ function operationCases(openDatabase: () => Promise<SqlDatabase>): void {
     it('moves the checkpoint of a stopped runner ahead; the runner resumes from it without counting twice', async () => {
       await runner.stop();
       await busyProgramme(history, 'HN-2024-late', 10);
-      await rebuildProjection({ store, db, schema, projection: budgetProjection, waitForRunnerMs: 0 });
+      await rebuildProjections({ store, db, schema, projections: [budgetProjection], waitForRunnerMs: 0 });
       const [, budget] = await runner.status();
       expect(budget.position).toBe(formatPosition((await store.headPosition())!));
 
@@ -231,7 +248,7 @@ function operationCases(openDatabase: () => Promise<SqlDatabase>): void {
       const before = { budget: await programmeBudget(db, schema, PROGRAMME), status: (await runner.status())[1] };
       expect(before.status).toMatchObject({ running: false, lastErrorEventId: poison });
 
-      await expect(rebuildProjection({ store, db, schema, projection: budgetProjection })).rejects.toThrow(new RegExp(`failed on event ${poison} \\(BudgetAllocated`));
+      await expect(rebuildProjections({ store, db, schema, projections: [budgetProjection] })).rejects.toThrow(new RegExp(`failed on event ${poison} \\(BudgetAllocated`));
       expect(await programmeBudget(db, schema, PROGRAMME)).toEqual(before.budget);
       expect((await runner.status())[1]).toEqual(before.status);
       expect(await sideSchemas()).toEqual([]);
@@ -242,3 +259,32 @@ function operationCases(openDatabase: () => Promise<SqlDatabase>): void {
 describe('projection operations on PGlite', () => operationCases(() => PgliteDatabase.open(undefined)));
 
 describeWithPostgres('projection operations on PostgreSQL', () => operationCases(async () => new PgDatabase(POSTGRES_URL)));
+
+describe('projection rebuild on the embedded store, whose one PGlite connection the events and read models share', () => {
+  it('reads the next batch while one is written without waiting on itself, and rebuilds every projection in one pass', async () => {
+    const db = await PgliteDatabase.open(undefined);
+    const store = new PostgresEventStore({ db, schema: uniqueSchema('events') });
+    const schema = uniqueSchema('embedded');
+    const runner = new ProjectionRunner({ store, db, schema, projections: ALL_PROJECTIONS });
+    try {
+      await store.migrate();
+      const history = new History(store);
+      await firstHalf(history);
+      await secondHalf(history);
+      await busyProgramme(history, 'HN-2024-busy', 5);
+      await runner.start();
+      await runner.waitUntilCaughtUp(10_000);
+      await runner.stop();
+      const before = await Promise.all(ALL_PROJECTIONS.map((projection) => tablesOf(db, schema, projection)));
+
+      const results = await rebuildProjections({ store, db, schema, projections: ALL_PROJECTIONS, batchSize: 4, waitForRunnerMs: 0 });
+      const events = (await store.readAll({ limit: 1_000 })).length;
+      expect(results.map((r) => [r.projection, r.events])).toEqual(ALL_PROJECTIONS.map((p) => [p.name, events]));
+      expect(await Promise.all(ALL_PROJECTIONS.map((projection) => tablesOf(db, schema, projection)))).toEqual(before);
+      expect((await verifyReadModels({ store, db, schema })).differences).toEqual([]);
+    } finally {
+      await runner.stop();
+      await db.close();
+    }
+  });
+});

@@ -21,13 +21,13 @@ describe('ProjectionRunner after a failure', () => {
       async migrate(tx, s) {
         await tx.query(`CREATE TABLE IF NOT EXISTS ${quoteSchema(s)}.counted (event_id text PRIMARY KEY)`);
       },
-      async handle(tx, event, s) {
+      async handleBatch(tx, events, s) {
         // A database that is briefly away: the first two attempts fail.
         if (failuresLeft > 0) {
           failuresLeft -= 1;
           throw new Error('connection terminated unexpectedly');
         }
-        await tx.query(`INSERT INTO ${quoteSchema(s)}.counted (event_id) VALUES ($1) ON CONFLICT DO NOTHING`, [event.id]);
+        for (const event of events) await tx.query(`INSERT INTO ${quoteSchema(s)}.counted (event_id) VALUES ($1) ON CONFLICT DO NOTHING`, [event.id]);
       },
     };
     const store = new InMemoryEventStore();

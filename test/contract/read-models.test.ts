@@ -314,10 +314,7 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
         await secondHalf(history);
         const events = await store.readAll({ limit: 1_000 });
         await runner([projection]).migrate();
-        const deliver = (batch: RecordedEvent[]) =>
-          db.transaction(async (tx) => {
-            for (const event of batch) await projection.handle(tx, event, schema);
-          });
+        const deliver = (batch: RecordedEvent[]) => db.transaction((tx) => projection.handleBatch(tx, batch, schema));
 
         await deliver(events);
         const once = await snapshot(db, schema, projection);
@@ -325,9 +322,47 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
 
         await deliver(events);
         await deliver(events.slice(10, 30));
-        // Also within one transaction, each event twice in a row.
+        // Also within one batch, each event twice in a row.
         await deliver(events.flatMap((event) => [event, event]));
+        // And one event at a time.
+        for (const event of events) await deliver([event]);
         expect(await snapshot(db, schema, projection)).toEqual(once);
+      },
+    );
+
+    it.each(ALL_PROJECTIONS.map((projection) => [projection.name, projection] as const))(
+      '%s gives the same rows however the events are cut into batches',
+      async (_name, projection) => {
+        await firstHalf(history);
+        await secondHalf(history);
+        const events = await store.readAll({ limit: 1_000 });
+        // The history mixes programme and application streams, several events of each.
+        expect(new Set(events.map((event) => event.streamId)).size).toBeLessThan(events.length / 3);
+        const cut = (size: number) => Array.from({ length: Math.ceil(events.length / size) }, (_, i) => events.slice(i * size, (i + 1) * size));
+        const cuts: Record<string, RecordedEvent[][]> = {
+          // As the events were applied one by one before batches: the reference.
+          'one at a time': events.map((event) => [event]),
+          'all in one batch': [events],
+          'batches of 7': cut(7),
+          // Each batch starts with the last 5 events of the one before (a partial redelivery).
+          'overlapping batches': cut(10).map((batch, i) => [...events.slice(Math.max(0, i * 10 - 5), i * 10), ...batch]),
+          // Redelivered whole, after each batch and its neighbour have been applied.
+          'batches delivered twice': cut(9).flatMap((batch, i, all) => [batch, ...(i > 0 ? [all[i - 1], batch] : [])]),
+          'each event twice within its batch': cut(8).map((batch) => batch.flatMap((event) => [event, event])),
+        };
+        const rows: Record<string, unknown> = {};
+        for (const [i, [how, batches]] of Object.entries(cuts).entries()) {
+          const side = `${schema}_${i}`;
+          await db.query(`CREATE SCHEMA ${quoteSchema(side)}`);
+          try {
+            await projection.migrate(db, side);
+            for (const batch of batches) await db.transaction((tx) => projection.handleBatch(tx, batch, side));
+            rows[how] = await snapshot(db, side, projection);
+          } finally {
+            await db.query(`DROP SCHEMA ${quoteSchema(side)} CASCADE`);
+          }
+        }
+        for (const how of Object.keys(cuts)) expect([how, rows[how]]).toEqual([how, rows['one at a time']]);
       },
     );
 
@@ -424,9 +459,9 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
       // The real projection, killed after it has written the rows of 20-odd events.
       const dying: Projection = {
         ...applicationsProjection,
-        async handle(tx, event, s) {
-          await applicationsProjection.handle(tx, event, s);
-          if (event.id === killAt.id) throw new Error('process killed');
+        async handleBatch(tx, events, s) {
+          await applicationsProjection.handleBatch(tx, events, s);
+          if (events.some((event) => event.id === killAt.id)) throw new Error('process killed');
         },
       };
 
@@ -456,7 +491,7 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
       await firstHalf(history);
       let release!: () => void;
       const released = new Promise<void>((resolve) => (release = resolve));
-      const stuck: Projection = { ...budgetProjection, name: 'stuck', handle: () => released };
+      const stuck: Projection = { ...budgetProjection, name: 'stuck', handleBatch: () => released };
       const running = runner([applicationsProjection, stuck]);
       await running.start();
 

@@ -1,6 +1,6 @@
 import { EventStore, GlobalPosition, RecordedEvent, Subscription, comparePositions, formatPosition, parsePosition } from '@kcflow/event-store';
 import { SqlDatabase, SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection } from './projection';
+import { Projection, failingEvent } from './projection';
 import { lockProjection } from './rebuild';
 
 /** pino-compatible: `logger.info({ projection }, 'message')`. */
@@ -77,10 +77,10 @@ class CheckpointMovedError extends Error {
   }
 }
 
-/** A handler failed on this event; the batch's transaction has rolled back. */
+/** The batch failed, on this event if one fails alone; its transaction has rolled back. */
 class ProjectionEventError extends Error {
   constructor(
-    readonly event: RecordedEvent,
+    readonly event: RecordedEvent | undefined,
     cause: unknown,
   ) {
     super(cause instanceof Error ? cause.message : String(cause), { cause });
@@ -300,18 +300,17 @@ export class ProjectionRunner {
     const { projection } = entry;
     const last = events[events.length - 1].position;
     const from = entry.position;
-    await this.db.transaction(async (tx) => {
-      // Waits while a rebuild switches this projection's tables over (rebuild.ts).
-      await lockProjection(tx, this.schema, projection.name);
-      for (const event of events) {
-        try {
-          await projection.handle(tx, event, this.schema);
-        } catch (error) {
-          throw new ProjectionEventError(event, error);
-        }
-      }
-      await this.saveCheckpoint(tx, projection.name, from, last, events.length);
-    });
+    try {
+      await this.db.transaction(async (tx) => {
+        // Waits while a rebuild switches this projection's tables over (rebuild.ts).
+        await lockProjection(tx, this.schema, projection.name);
+        await projection.handleBatch(tx, events, this.schema);
+        await this.saveCheckpoint(tx, projection.name, from, last, events.length);
+      });
+    } catch (error) {
+      if (error instanceof CheckpointMovedError) throw error;
+      throw new ProjectionEventError(await failingEvent(this.db, projection, this.schema, events), error);
+    }
     entry.position = last;
     entry.failures = 0;
   }

@@ -1,12 +1,13 @@
 import { RecordedEvent } from '@kcflow/event-store';
-import { SqlQueryable, quoteSchema } from '@kcflow/sql';
+import { SqlDatabase, SqlQueryable, quoteSchema } from '@kcflow/sql';
 
 /**
- * A read model fed from the event store. The ProjectionRunner calls `handle` for each event
- * inside the transaction that also saves the projection's checkpoint, so rows and checkpoint
- * move together. Delivery is still at-least-once (a crash after COMMIT but before the
- * subscription learns of it, two runners, a checkpoint moved back for a rebuild), so every
- * handler must give the same rows when an event comes again: see `firstDelivery`.
+ * A read model fed from the event store. The ProjectionRunner (and a rebuild) hands it the
+ * events a batch at a time, inside the transaction that also saves the projection's
+ * checkpoint, so rows and checkpoint move together. Delivery is still at-least-once (a crash
+ * after COMMIT but before the subscription learns of it, two runners, a checkpoint moved back
+ * for a rebuild), so a projection must give the same rows when events come again: see
+ * `firstDeliveries`.
  */
 export interface Projection {
   readonly name: string;
@@ -14,7 +15,12 @@ export interface Projection {
   readonly tables: readonly string[];
   /** Creates the tables if they are missing; safe to run at every start. */
   migrate(db: SqlQueryable, schema: string): Promise<void>;
-  handle(tx: SqlQueryable, event: RecordedEvent, schema: string): Promise<void>;
+  /**
+   * Applies `events` (in global order) with a few set-wise statements rather than a few per
+   * event: per-statement round trips were nearly all of a rebuild's time (bench/RESULTS.md,
+   * section 3). The rows must not depend on how the events are cut into batches.
+   */
+  handleBatch(tx: SqlQueryable, events: readonly RecordedEvent[], schema: string): Promise<void>;
 }
 
 /**
@@ -38,16 +44,86 @@ export async function migrateStreamRevisions(db: SqlQueryable, schema: string, p
   );
 }
 
-/** Marks the event applied and says whether this is its first delivery (apply it) or not (skip). */
-export async function firstDelivery(tx: SqlQueryable, schema: string, projectionName: string, event: RecordedEvent): Promise<boolean> {
+/**
+ * Marks the events applied and returns those delivered for the first time, in their order:
+ * the ones to apply. Pass only the events the projection applies, so that its marks move
+ * with its rows. One statement: the marks as they stood (the CTE `before` reads the snapshot
+ * taken before the upsert beside it, as PostgreSQL runs every part of a WITH on one
+ * snapshot), and the upsert of each stream's highest revision in the batch.
+ */
+export async function firstDeliveries(
+  tx: SqlQueryable,
+  schema: string,
+  projectionName: string,
+  events: readonly RecordedEvent[],
+): Promise<RecordedEvent[]> {
+  if (events.length === 0) return [];
+  const highest = new Map<string, number>();
+  for (const event of events) highest.set(event.streamId, Math.max(highest.get(event.streamId) ?? -1, event.revision));
   const table = `${quoteSchema(schema)}.${streamRevisionsTable(projectionName)}`;
-  const rows = await tx.query(
-    `INSERT INTO ${table} AS applied (stream_id, revision) VALUES ($1, $2)
-     ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision WHERE applied.revision < excluded.revision
-     RETURNING 1`,
-    [event.streamId, event.revision],
+  const before = await tx.query<{ stream_id: string; revision: number }>(
+    `WITH before AS (SELECT stream_id, revision FROM ${table} WHERE stream_id = ANY($1::text[])),
+          marked AS (
+            INSERT INTO ${table} AS applied (stream_id, revision) SELECT * FROM unnest($1::text[], $2::int[])
+            ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision WHERE applied.revision < excluded.revision)
+     SELECT stream_id, revision FROM before`,
+    [[...highest.keys()], [...highest.values()]],
   );
-  return rows.length === 1;
+  const applied = new Map(before.map((row) => [row.stream_id, row.revision]));
+  return events.filter((event) => {
+    if (event.revision <= (applied.get(event.streamId) ?? -1)) return false;
+    applied.set(event.streamId, event.revision);
+    return true;
+  });
+}
+
+/**
+ * The event a batch failed on. A set-wise statement fails for the whole batch, so the batch is
+ * applied again one event at a time, in a transaction that is always rolled back, until one
+ * fails. Undefined if none fails alone: the failure was not an event's (the database went away).
+ */
+export async function failingEvent(
+  db: SqlDatabase,
+  projection: Projection,
+  schema: string,
+  events: readonly RecordedEvent[],
+): Promise<RecordedEvent | undefined> {
+  let failing: RecordedEvent | undefined;
+  await db
+    .transaction(async (tx) => {
+      for (const event of events) {
+        try {
+          await projection.handleBatch(tx, [event], schema);
+        } catch {
+          failing = event;
+          break;
+        }
+      }
+      throw new Error('rolled back on purpose');
+    })
+    .catch(() => undefined);
+  return failing;
+}
+
+/**
+ * `unnest($1::text[], $2::integer[], …) AS <alias>(<columns>)` over `rows`, and its parameters:
+ * many rows in one statement, one array per column. `undefined` values become NULL.
+ *
+ * An `UPDATE t … FROM unnest(…) AS u WHERE t.key = u.key` also says `AND t.key = ANY($1)`
+ * (the key is the first column): without it PostgreSQL tends to scan the whole table for a
+ * hash join, a cost that grows with the table rather than with the batch.
+ */
+export function unnestRows<Row>(
+  alias: string,
+  rows: readonly Row[],
+  columns: Record<string, [sqlType: string, value: (row: Row) => unknown]>,
+): { sql: string; params: unknown[] } {
+  const entries = Object.entries(columns);
+  const arrays = entries.map(([, [type]], i) => `$${i + 1}::${type}[]`).join(', ');
+  return {
+    sql: `unnest(${arrays}) AS ${alias}(${entries.map(([name]) => name).join(', ')})`,
+    params: entries.map(([, [, value]]) => rows.map((row) => value(row) ?? null)),
+  };
 }
 
 /** The id in a stream name such as `application-<id>`, or undefined for another kind of stream. */

@@ -1,6 +1,6 @@
 import { EventStore, GlobalPosition, RecordedEvent, comparePositions, formatPosition, parsePosition } from '@kcflow/event-store';
 import { SqlDatabase, SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection } from './projection';
+import { Projection, failingEvent } from './projection';
 
 /**
  * The lock that keeps a projection's batches and a rebuild's switch-over apart. The runner
@@ -17,7 +17,7 @@ export async function lockProjection(tx: SqlQueryable, schema: string, projectio
 }
 
 export interface RebuildProgress {
-  projection: string;
+  projections: readonly string[];
   /** Events replayed into the new tables so far. */
   replayed: number;
   /** Events in the store when the rebuild started, if the store can count them. */
@@ -29,13 +29,15 @@ export interface RebuildOptions {
   db: SqlDatabase;
   /** The live read-model schema. */
   schema: string;
-  projection: Projection;
+  /** Rebuilt together, in one pass over the events; each is switched over on its own. */
+  projections: readonly Projection[];
+  /** Events per transaction (default 5,000: fewer, larger statements, and more events of a stream folded into one row change). */
   batchSize?: number;
   onProgress?: (progress: RebuildProgress) => void;
   /**
    * How long to wait, before switching, for a runner that is applying live events to reach
    * the end of the replay (default 10 s). 0 when no runner can exist (the embedded store
-   * opened by a script). See rebuildProjection, step 2.
+   * opened by a script). See rebuildProjections, step 2.
    */
   waitForRunnerMs?: number;
 }
@@ -48,13 +50,21 @@ export interface RebuildResult {
   seconds: number;
 }
 
+/** One projection being rebuilt: where its new tables stand. */
+interface Rebuilding {
+  projection: Projection;
+  position: GlobalPosition | undefined;
+  replayed: number;
+}
+
 /**
- * Rebuilds one projection from the first event into fresh tables and switches them in, while
+ * Rebuilds projections from the first event into fresh tables and switches each in, while
  * readers keep reading the old tables and a runner keeps applying live events to them:
  *
- * 1. Creates `<schema>_rebuild_<time>` and replays every event into it, batch by batch.
- * 2. Waits (bounded) until the live checkpoint has reached the end of the replay, so the
- *    switch can usually keep the checkpoint where the runner left it.
+ * 1. Creates `<schema>_rebuild_<time>` and replays every event into it, batch by batch, every
+ *    projection from the same read; the next batch is read while this one is written.
+ * 2. Per projection: waits (bounded) until the live checkpoint has reached the end of the
+ *    replay, so the switch can usually keep the checkpoint where the runner left it.
  * 3. In one transaction, under lockProjection: reads the live checkpoint; if it is ahead of
  *    the replay, applies the few events in between to the new tables; moves the live tables
  *    into `<schema>_retired_<time>` and the new ones into the live schema; sets the checkpoint.
@@ -62,7 +72,7 @@ export interface RebuildResult {
  *    empty or half-built one. The new tables never stand behind the old ones.
  *    If the runner got ahead by more than the prefetched events, it tries again from 1's end.
  * 4. Drops the retired and (on failure) the unfinished tables. A failed replay — a poison
- *    event — leaves the live tables and checkpoint untouched and names the event.
+ *    event — leaves the live tables and checkpoints untouched and names the event.
  *
  * The runner's checkpoint fencing (ProjectionRunner.saveCheckpoint) does the rest: when the
  * switch moved the checkpoint (the runner was stopped, or more than waitForRunnerMs behind),
@@ -70,89 +80,138 @@ export interface RebuildResult {
  * stands down and resumes from the new checkpoint, without (one process, the embedded store)
  * it stops until start() — which the api's rebuild endpoint calls after the switch.
  */
-export async function rebuildProjection(options: RebuildOptions): Promise<RebuildResult> {
-  const { store, db, schema, projection } = options;
-  const batchSize = options.batchSize ?? 500;
+export async function rebuildProjections(options: RebuildOptions): Promise<RebuildResult[]> {
+  const { store, db, schema } = options;
+  const batchSize = options.batchSize ?? 5_000;
   const started = Date.now();
   const stamp = `${started.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const fresh = sideSchema(schema, 'rebuild', stamp);
   const retired = sideSchema(schema, 'retired', stamp);
   const total = await store.countEvents?.();
   const live = quoteSchema(schema);
-  let replayed = 0;
-  let position: GlobalPosition | undefined;
+  const names = options.projections.map((projection) => projection.name);
+  const rebuilding: Rebuilding[] = options.projections.map((projection) => ({ projection, position: undefined, replayed: 0 }));
+  const progress = () => options.onProgress?.({ projections: names, replayed: Math.max(...rebuilding.map((r) => r.replayed)), total });
 
-  const apply = async (tx: SqlQueryable, events: RecordedEvent[]) => {
-    for (const event of events) {
-      try {
-        await projection.handle(tx, event, fresh);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        throw new Error(`Projection ${projection.name} failed on event ${event.id} (${event.type}, ${event.streamId}@${event.revision}): ${message}`, {
-          cause: error,
-        });
-      }
-    }
-  };
-  const replayToHead = async () => {
+  /** Replays into the new tables of `targets`, which stand at the same position, up to the head. */
+  const replayToHead = async (targets: Rebuilding[]) => {
+    const read = (after: GlobalPosition | undefined) => {
+      const events = store.readAll({ after, limit: batchSize });
+      events.catch(() => undefined); // awaited below; not an unhandled rejection if a write fails first
+      return events;
+    };
+    let next = read(targets[0].position);
     for (;;) {
-      const events = await store.readAll({ after: position, limit: batchSize });
+      const events = await next;
       if (events.length === 0) return;
-      await db.transaction((tx) => apply(tx, events));
-      position = events[events.length - 1].position;
-      replayed += events.length;
-      options.onProgress?.({ projection: projection.name, replayed, total });
+      // Not awaited before the write: on PostgreSQL the read runs on another connection meanwhile.
+      // On PGlite, whose one connection a transaction holds, it simply runs before or after.
+      next = read(events[events.length - 1].position);
+      // A transaction per projection: on PostgreSQL they run side by side, on connections of their own.
+      const applied = await Promise.allSettled(targets.map((target) => inTransaction(db, fresh, (tx) => apply(tx, fresh, target.projection, events))));
+      for (const outcome of applied) if (outcome.status === 'rejected') throw outcome.reason;
+      for (const target of targets) {
+        target.position = events[events.length - 1].position;
+        target.replayed += events.length;
+      }
+      progress();
       // PGlite answers in microtasks: without a turn of the event loop between batches, an api
       // rebuilding in-process would serve no request until the replay ends.
       await new Promise((resolve) => setImmediate(resolve));
     }
   };
 
-  options.onProgress?.({ projection: projection.name, replayed, total });
+  /** Steps 2 and 3 for one projection; false if the live runner got too far ahead. */
+  const switchOver = async (target: Rebuilding) => {
+    const { projection } = target;
+    await waitForCheckpoint(db, schema, projection.name, target.position, options.waitForRunnerMs ?? 10_000);
+    // Read before the transaction: on PGlite the store shares the one connection, which the
+    // transaction holds until it ends.
+    const pending = await store.readAll({ after: target.position, limit: Math.max(batchSize, 1_000) });
+    const caughtUp = { position: target.position, replayed: target.replayed };
+    const switched = await inTransaction(db, fresh, async (tx) => {
+      await lockProjection(tx, schema, projection.name);
+      const liveAt = await checkpointOf(tx, schema, projection.name);
+      if (liveAt && (!target.position || comparePositions(liveAt, target.position) > 0)) {
+        const upTo = pending.filter((event) => comparePositions(event.position, liveAt) <= 0);
+        if (upTo.length === 0 || comparePositions(upTo[upTo.length - 1].position, liveAt) !== 0) return false;
+        await apply(tx, fresh, projection, upTo);
+        Object.assign(caughtUp, { position: liveAt, replayed: target.replayed + upTo.length });
+      }
+      await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoteSchema(retired)}`);
+      for (const table of projection.tables) await tx.query(`ALTER TABLE IF EXISTS ${live}.${table} SET SCHEMA ${quoteSchema(retired)}`);
+      for (const table of projection.tables) await tx.query(`ALTER TABLE ${quoteSchema(fresh)}.${table} SET SCHEMA ${live}`);
+      await tx.query(
+        `INSERT INTO ${live}.projection_checkpoints AS c (name, position, events_applied, updated_at) VALUES ($1, $2, $3, now())
+         ON CONFLICT (name) DO UPDATE SET position = excluded.position, events_applied = excluded.events_applied,
+           updated_at = now(), last_error = NULL, last_error_event_id = NULL`,
+        [projection.name, caughtUp.position ? formatPosition(caughtUp.position) : null, caughtUp.replayed],
+      );
+      return true;
+    });
+    if (switched) Object.assign(target, caughtUp);
+    return switched;
+  };
+
+  progress();
+  const results: RebuildResult[] = [];
   await db.query(`CREATE SCHEMA ${quoteSchema(fresh)}`);
   try {
-    await projection.migrate(db, fresh);
-    for (let attempt = 1; ; attempt++) {
-      await replayToHead();
-      await waitForCheckpoint(db, schema, projection.name, position, options.waitForRunnerMs ?? 10_000);
-      // Read before the transaction: on PGlite the store shares the one connection, which the
-      // transaction holds until it ends.
-      const pending = await store.readAll({ after: position, limit: Math.max(batchSize, 1_000) });
-      const switched = await db.transaction(async (tx) => {
-        await lockProjection(tx, schema, projection.name);
-        const liveAt = await checkpointOf(tx, schema, projection.name);
-        if (liveAt && (!position || comparePositions(liveAt, position) > 0)) {
-          const upTo = pending.filter((event) => comparePositions(event.position, liveAt) <= 0);
-          if (upTo.length === 0 || comparePositions(upTo[upTo.length - 1].position, liveAt) !== 0) return false;
-          await apply(tx, upTo);
-          position = liveAt;
-          replayed += upTo.length;
-        }
-        await tx.query(`CREATE SCHEMA ${quoteSchema(retired)}`);
-        for (const table of projection.tables) await tx.query(`ALTER TABLE IF EXISTS ${live}.${table} SET SCHEMA ${quoteSchema(retired)}`);
-        for (const table of projection.tables) await tx.query(`ALTER TABLE ${quoteSchema(fresh)}.${table} SET SCHEMA ${live}`);
-        await tx.query(
-          `INSERT INTO ${live}.projection_checkpoints AS c (name, position, events_applied, updated_at) VALUES ($1, $2, $3, now())
-           ON CONFLICT (name) DO UPDATE SET position = excluded.position, events_applied = excluded.events_applied,
-             updated_at = now(), last_error = NULL, last_error_event_id = NULL`,
-          [projection.name, position ? formatPosition(position) : null, replayed],
-        );
-        return true;
+    for (const { projection } of rebuilding) await projection.migrate(db, fresh);
+    await replayToHead(rebuilding);
+    for (const target of rebuilding) {
+      for (let attempt = 1; !(await switchOver(target)); attempt++) {
+        if (attempt >= 20) throw new Error(`Projection ${target.projection.name}: could not switch over; the live runner kept moving ahead`);
+        await replayToHead([target]);
+      }
+      results.push({
+        projection: target.projection.name,
+        events: target.replayed,
+        position: target.position ? formatPosition(target.position) : null,
+        seconds: (Date.now() - started) / 1000,
       });
-      if (switched) break;
-      if (attempt >= 20) throw new Error(`Projection ${projection.name}: could not switch over; the live runner kept moving ahead`);
     }
   } finally {
     await db.query(`DROP SCHEMA IF EXISTS ${quoteSchema(fresh)} CASCADE`);
     await db.query(`DROP SCHEMA IF EXISTS ${quoteSchema(retired)} CASCADE`);
   }
-  options.onProgress?.({ projection: projection.name, replayed, total });
-  return {
-    projection: projection.name,
-    events: replayed,
-    position: position ? formatPosition(position) : null,
-    seconds: (Date.now() - started) / 1000,
-  };
+  progress();
+  return results;
+}
+
+/** A projection failed on a batch of events. */
+class BatchFailed extends Error {
+  constructor(
+    readonly projection: Projection,
+    readonly events: readonly RecordedEvent[],
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+async function apply(tx: SqlQueryable, schema: string, projection: Projection, events: readonly RecordedEvent[]): Promise<void> {
+  try {
+    await projection.handleBatch(tx, events, schema);
+  } catch (error) {
+    throw new BatchFailed(projection, events, error);
+  }
+}
+
+/**
+ * Runs `work` in a transaction. A batch that failed in it is reported with its projection and
+ * event, looked for once the transaction has rolled back: on PGlite the search needs the one
+ * connection the transaction held.
+ */
+async function inTransaction<T>(db: SqlDatabase, schema: string, work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+  try {
+    return await db.transaction(work);
+  } catch (error) {
+    if (!(error instanceof BatchFailed)) throw error;
+    const event = await failingEvent(db, error.projection, schema, error.events);
+    const where = event ? `event ${event.id} (${event.type}, ${event.streamId}@${event.revision})` : `a batch of ${error.events.length} events`;
+    throw new Error(`Projection ${error.projection.name} failed on ${where}: ${error.message}`, { cause: error.cause });
+  }
 }
 
 async function checkpointOf(db: SqlQueryable, schema: string, name: string): Promise<GlobalPosition | undefined> {

@@ -1,6 +1,6 @@
 import { refuse } from '@kcflow/domain';
 import type { EventStore } from '@kcflow/event-store';
-import { Projection, ProjectionRunner, rebuildProjection } from '@kcflow/read-models';
+import { Projection, ProjectionRunner, rebuildProjections } from '@kcflow/read-models';
 import type { SqlDatabase } from '@kcflow/sql';
 import type { Logger } from 'pino';
 
@@ -58,11 +58,11 @@ export class ProjectionRebuilds {
   private async run(projection: Projection, state: RebuildState): Promise<void> {
     const { store, db, schema, runner, logger } = this.options;
     try {
-      const result = await rebuildProjection({
+      const [result] = await rebuildProjections({
         store,
         db,
         schema,
-        projection,
+        projections: [projection],
         // Small batches: on PGlite every batch holds the one connection the api's reads also need.
         batchSize: 200,
         onProgress: (progress) => Object.assign(state, { replayed: progress.replayed, total: progress.total ?? null }),

@@ -1,7 +1,7 @@
 import { ApplicationEvent } from '@kcflow/domain';
 import { RecordedEvent } from '@kcflow/event-store';
 import { SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection, firstDelivery, idInStream, migrateStreamRevisions, occurredAt, streamRevisionsTable } from '../projection';
+import { Projection, firstDeliveries, idInStream, migrateStreamRevisions, occurredAt, streamRevisionsTable, unnestRows } from '../projection';
 import { foldForSearch } from './search-text';
 
 const NAME = 'applications';
@@ -45,76 +45,148 @@ export const applicationsProjection: Projection = {
     await migrateStreamRevisions(db, schema, NAME);
   },
 
-  async handle(tx, recorded, schema) {
-    const applicationId = idInStream(recorded.streamId, 'application');
-    if (applicationId === undefined) return;
-    if (!(await firstDelivery(tx, schema, NAME, recorded))) return;
-    const event = recorded as RecordedEvent & ApplicationEvent;
-    const table = `${quoteSchema(schema)}.applications`;
-
-    if (event.type === 'ApplicationSubmitted') {
-      const { programmeId, category, ownerId, applicant, project } = event.data;
-      await tx.query(
-        `INSERT INTO ${table} (id, programme_id, category, status, payment_status, applicant_name, tax_code, applicant_kind,
-           district, commune, craft_village, owner_id, title, total_cost, requested_amount, search_text,
-           submitted_at, updated_at, revision)
-         VALUES ($1, $2, $3, 'submitted', 'none', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)`,
-        [
-          applicationId, programmeId, category, applicant.name, applicant.taxCode, applicant.kind,
-          applicant.district, applicant.commune, applicant.craftVillage ?? null, ownerId, project.title,
-          project.totalCost, project.requestedAmount, foldForSearch(`${applicant.name}\n${applicant.taxCode}`),
-          occurredAt(event), event.revision,
-        ],
-      );
-      return;
+  async handleBatch(tx, events, schema) {
+    const fresh = await firstDeliveries(tx, schema, NAME, events.filter((event) => idInStream(event.streamId, 'application') !== undefined));
+    const submissions: Submitted[] = [];
+    const changes = new Map<string, Change>();
+    for (const recorded of fresh) {
+      const event = recorded as RecordedEvent & ApplicationEvent;
+      const id = idInStream(event.streamId, 'application')!;
+      if (event.type === 'ApplicationSubmitted') {
+        submissions.push(event);
+        // Events before a submission found no row to change (or the INSERT fails, as it should).
+        changes.delete(id);
+        continue;
+      }
+      const change = changes.get(id) ?? { id, revision: event.revision, updatedAt: occurredAt(event), disbursed: 0 };
+      changes.set(id, evolve(change, event));
     }
-
-    // Every later event moves the row's revision and time, plus what the event changes.
-    const [changes, values] = changesFor(event);
-    await tx.query(
-      `UPDATE ${table} SET revision = $2, updated_at = $3${changes ? `, ${changes}` : ''} WHERE id = $1`,
-      [applicationId, event.revision, occurredAt(event), ...values],
-    );
+    // The submitted rows first, so that the changes of later events in the batch apply to them.
+    const table = `${quoteSchema(schema)}.applications`;
+    await insertSubmitted(tx, table, submissions);
+    await applyChanges(tx, table, [...changes.values()]);
   },
 };
 
-/** The SET clause (its parameters numbered from $4) and values for each kind of event. */
-function changesFor(event: ApplicationEvent): [string, unknown[]] {
+type Submitted = RecordedEvent & Extract<ApplicationEvent, { type: 'ApplicationSubmitted' }>;
+
+/**
+ * What a batch's events change in an application's row: each field the last event that set it
+ * (undefined: unchanged), and the disbursements added up.
+ */
+interface Change {
+  id: string;
+  revision: number;
+  updatedAt: string;
+  status?: string;
+  title?: string;
+  totalCost?: number;
+  requestedAmount?: number;
+  score?: number;
+  approvedAmount?: number;
+  disbursed: number;
+  /** Set by a disbursement: the amount approved in this batch before it, if any, which it is measured against. */
+  paid?: { approvedAmount: number | undefined };
+}
+
+/** The change after one more event: every event moves the row's revision and time. */
+function evolve(change: Change, event: RecordedEvent & ApplicationEvent): Change {
+  const next = { ...change, revision: event.revision, updatedAt: occurredAt(event) };
   switch (event.type) {
     case 'ApplicationSubmitted':
     case 'ReviewerRecused':
-      return ['', []];
+      return next;
     case 'RevisionRequested':
-      return ["status = 'revision_requested'", []];
+      return { ...next, status: 'revision_requested' };
     case 'ApplicationAmended': {
       const { title, totalCost, requestedAmount } = event.data.project;
-      return ["status = 'submitted', title = $4, total_cost = $5, requested_amount = $6", [title, totalCost, requestedAmount]];
+      return { ...next, status: 'submitted', title, totalCost, requestedAmount };
     }
     case 'ApplicationReviewed':
-      return ["status = 'reviewed', score = $4", [event.data.score]];
+      return { ...next, status: 'reviewed', score: event.data.score };
     case 'ApplicationApproved':
-      return ["status = 'approved', approved_amount = $4", [event.data.approvedAmount]];
+      return { ...next, status: 'approved', approvedAmount: event.data.approvedAmount };
     case 'ApplicationRejected':
-      return ["status = 'rejected'", []];
+      return { ...next, status: 'rejected' };
     case 'ApplicationWithdrawn':
-      return ["status = 'withdrawn'", []];
+      return { ...next, status: 'withdrawn' };
     case 'FundsDisbursed':
-      // The domain's paymentStatusOf; SET expressions read the row as it was before.
-      return [
-        `disbursed_amount = disbursed_amount + $4::bigint,
-         payment_status = CASE WHEN approved_amount IS NOT NULL AND disbursed_amount + $4::bigint >= approved_amount
-                               THEN 'full' ELSE 'partial' END`,
-        [event.data.amount],
-      ];
+      return { ...next, disbursed: next.disbursed + event.data.amount, paid: { approvedAmount: next.approvedAmount } };
     case 'OutcomeEvaluated':
-      return ["status = 'evaluated'", []];
+      return { ...next, status: 'evaluated' };
     case 'ApplicationClosed':
-      return ["status = 'closed'", []];
+      return { ...next, status: 'closed' };
     default: {
       // A type added after this projection was written: the row still follows the revision.
       const unknown: never = event;
       void unknown;
-      return ['', []];
+      return next;
     }
   }
+}
+
+async function insertSubmitted(tx: SqlQueryable, table: string, submissions: readonly Submitted[]): Promise<void> {
+  if (submissions.length === 0) return;
+  const rows = unnestRows('s', submissions, {
+    id: ['text', (e) => idInStream(e.streamId, 'application')],
+    programme_id: ['text', (e) => e.data.programmeId],
+    category: ['text', (e) => e.data.category],
+    applicant_name: ['text', (e) => e.data.applicant.name],
+    tax_code: ['text', (e) => e.data.applicant.taxCode],
+    applicant_kind: ['text', (e) => e.data.applicant.kind],
+    district: ['text', (e) => e.data.applicant.district],
+    commune: ['text', (e) => e.data.applicant.commune],
+    craft_village: ['text', (e) => e.data.applicant.craftVillage],
+    owner_id: ['text', (e) => e.data.ownerId],
+    title: ['text', (e) => e.data.project.title],
+    total_cost: ['bigint', (e) => e.data.project.totalCost],
+    requested_amount: ['bigint', (e) => e.data.project.requestedAmount],
+    search_text: ['text', (e) => foldForSearch(`${e.data.applicant.name}\n${e.data.applicant.taxCode}`)],
+    submitted_at: ['timestamptz', (e) => occurredAt(e)],
+    revision: ['integer', (e) => e.revision],
+  });
+  await tx.query(
+    `INSERT INTO ${table} (id, programme_id, category, status, payment_status, applicant_name, tax_code, applicant_kind,
+       district, commune, craft_village, owner_id, title, total_cost, requested_amount, search_text,
+       submitted_at, updated_at, revision)
+     SELECT id, programme_id, category, 'submitted', 'none', applicant_name, tax_code, applicant_kind,
+       district, commune, craft_village, owner_id, title, total_cost, requested_amount, search_text,
+       submitted_at, submitted_at, revision
+     FROM ${rows.sql}`,
+    rows.params,
+  );
+}
+
+async function applyChanges(tx: SqlQueryable, table: string, changes: readonly Change[]): Promise<void> {
+  if (changes.length === 0) return;
+  const rows = unnestRows('c', changes, {
+    id: ['text', (c) => c.id],
+    revision: ['integer', (c) => c.revision],
+    updated_at: ['timestamptz', (c) => c.updatedAt],
+    status: ['text', (c) => c.status],
+    title: ['text', (c) => c.title],
+    total_cost: ['bigint', (c) => c.totalCost],
+    requested_amount: ['bigint', (c) => c.requestedAmount],
+    score: ['integer', (c) => c.score],
+    approved_amount: ['bigint', (c) => c.approvedAmount],
+    disbursed: ['bigint', (c) => c.disbursed],
+    paid: ['boolean', (c) => c.paid !== undefined],
+    paid_against: ['bigint', (c) => c.paid?.approvedAmount],
+  });
+  // payment_status is the domain's paymentStatusOf as of the batch's last disbursement: the
+  // whole sum disbursed by then, against the amount approved by then. SET reads the old row.
+  await tx.query(
+    `UPDATE ${table} AS a SET
+       revision = c.revision, updated_at = c.updated_at, status = coalesce(c.status, a.status),
+       title = coalesce(c.title, a.title), total_cost = coalesce(c.total_cost, a.total_cost),
+       requested_amount = coalesce(c.requested_amount, a.requested_amount), score = coalesce(c.score, a.score),
+       approved_amount = coalesce(c.approved_amount, a.approved_amount),
+       disbursed_amount = a.disbursed_amount + c.disbursed,
+       payment_status = CASE WHEN NOT c.paid THEN a.payment_status
+                             WHEN a.disbursed_amount + c.disbursed >= coalesce(c.paid_against, a.approved_amount) THEN 'full'
+                             ELSE 'partial' END -- also when nothing was approved: NULL is not >=
+     FROM ${rows.sql}
+     WHERE a.id = c.id AND a.id = ANY($1::text[])`,
+    rows.params,
+  );
 }

@@ -1,7 +1,7 @@
 import { ApplicationEvent, ProgrammeEvent } from '@kcflow/domain';
 import { RecordedEvent } from '@kcflow/event-store';
 import { SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection, firstDelivery, idInStream, migrateStreamRevisions, occurredAt, streamRevisionsTable } from '../projection';
+import { Projection, firstDeliveries, idInStream, migrateStreamRevisions, occurredAt, streamRevisionsTable, unnestRows } from '../projection';
 
 const NAME = 'budget';
 
@@ -54,81 +54,208 @@ export const budgetProjection: Projection = {
     await migrateStreamRevisions(db, schema, NAME);
   },
 
-  async handle(tx, event, schema) {
-    const programmeId = idInStream(event.streamId, 'programme');
-    if (programmeId !== undefined && PROGRAMME_EVENTS.has(event.type) && (await firstDelivery(tx, schema, NAME, event))) {
-      await onProgrammeEvent(tx, quoteSchema(schema), programmeId, event as Programme);
+  async handleBatch(tx, events, schema) {
+    const fresh = await firstDeliveries(tx, schema, NAME, events.filter(applies));
+    const batch: Batch = { programmes: new Map(), allocations: new Map(), directory: new Map() };
+    for (const event of fresh) {
+      const programmeId = idInStream(event.streamId, 'programme');
+      if (programmeId !== undefined) onProgrammeEvent(batch, programmeId, event as Programme);
+      else onApplicationEvent(batch, idInStream(event.streamId, 'application')!, event as Application);
     }
-    const applicationId = idInStream(event.streamId, 'application');
-    if (applicationId !== undefined && APPLICATION_EVENTS.has(event.type) && (await firstDelivery(tx, schema, NAME, event))) {
-      await onApplicationEvent(tx, quoteSchema(schema), applicationId, event as Application);
-    }
+    const s = quoteSchema(schema);
+    await writeProgrammes(tx, s, [...batch.programmes.values()]);
+    await writeAllocations(tx, s, [...batch.allocations.values()]);
+    await writeDirectory(tx, s, [...batch.directory.values()]);
   },
 };
 
 type Programme = RecordedEvent & ProgrammeEvent;
 type Application = RecordedEvent & ApplicationEvent;
 
-async function onProgrammeEvent(tx: SqlQueryable, s: string, programmeId: string, event: Programme): Promise<void> {
+const PROGRAMME_EVENTS = new Set<string>(['ProgrammeOpened', 'TargetsSet', 'BudgetAllocated', 'BudgetCommitted', 'BudgetReleased']);
+const APPLICATION_EVENTS = new Set<string>(['ApplicationSubmitted', 'ApplicationApproved', 'FundsDisbursed']);
+
+function applies(event: RecordedEvent): boolean {
+  if (idInStream(event.streamId, 'programme') !== undefined) return PROGRAMME_EVENTS.has(event.type);
+  return idInStream(event.streamId, 'application') !== undefined && APPLICATION_EVENTS.has(event.type);
+}
+
+/*
+ * A row that may or may not exist before the batch is written in two statements: an UPDATE
+ * with what every event of the batch changes, which touches only a row that exists, then an
+ * INSERT … ON CONFLICT DO NOTHING of the row as the batch builds it from the event that
+ * creates it on, which lands only where none exists. Either way the row ends as the events
+ * applied one by one would leave it, whichever stream's event comes first.
+ */
+
+interface ProgrammeRow {
+  id: string;
+  name: string;
+  year: number;
+  fundingSource: string;
+  advanceShare: number;
+  openedAt: string;
+  targets: string;
+}
+/** New targets replace the old ones, as in the domain. */
+type ProgrammeChange = { id: string; targets?: string; row?: ProgrammeRow };
+
+interface Allocation {
+  programmeId: string;
+  category: string;
+  amount: number;
+}
+
+interface DirectoryRow {
+  applicationId: string;
+  programmeId: string;
+  category: string;
+  district: string | undefined;
+  approved: boolean;
+  committed: number;
+  disbursed: number;
+}
+type DirectoryChange = { update: Omit<DirectoryRow, 'programmeId' | 'category'>; row?: DirectoryRow };
+
+interface Batch {
+  programmes: Map<string, ProgrammeChange>;
+  /** By programme and category: an allocation replaces the category's previous one. */
+  allocations: Map<string, Allocation>;
+  directory: Map<string, DirectoryChange>;
+}
+
+function directoryChange(batch: Batch, applicationId: string): DirectoryChange {
+  let change = batch.directory.get(applicationId);
+  if (!change) batch.directory.set(applicationId, (change = { update: { applicationId, district: undefined, approved: false, committed: 0, disbursed: 0 } }));
+  return change;
+}
+
+function onProgrammeEvent(batch: Batch, programmeId: string, event: Programme): void {
   switch (event.type) {
     case 'ProgrammeOpened': {
+      const change = batch.programmes.get(programmeId) ?? { id: programmeId };
       const { name, year, fundingSource, advanceShare } = event.data;
-      await tx.query(
-        `INSERT INTO ${s}.programmes (id, name, year, funding_source, advance_share, opened_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-        [programmeId, name, year, fundingSource, advanceShare, occurredAt(event)],
-      );
+      change.row ??= { id: programmeId, name, year, fundingSource, advanceShare, openedAt: occurredAt(event), targets: '{}' };
+      batch.programmes.set(programmeId, change);
       return;
     }
-    case 'TargetsSet':
-      await tx.query(`UPDATE ${s}.programmes SET targets = $2::jsonb WHERE id = $1`, [programmeId, JSON.stringify(event.data.targets)]);
+    case 'TargetsSet': {
+      const change = batch.programmes.get(programmeId) ?? { id: programmeId };
+      change.targets = JSON.stringify(event.data.targets);
+      if (change.row) change.row.targets = change.targets;
+      batch.programmes.set(programmeId, change);
       return;
-    case 'BudgetAllocated':
-      // An allocation replaces the category's previous one.
-      await tx.query(
-        `INSERT INTO ${s}.budget_allocations (programme_id, category, allocated) VALUES ($1, $2, $3)
-         ON CONFLICT (programme_id, category) DO UPDATE SET allocated = excluded.allocated`,
-        [programmeId, event.data.category, event.data.amount],
-      );
+    }
+    case 'BudgetAllocated': {
+      const { category, amount } = event.data;
+      batch.allocations.set(`${programmeId}\u0000${category}`, { programmeId, category, amount });
       return;
-    case 'BudgetCommitted':
-      await tx.query(
-        `INSERT INTO ${s}.application_directory (application_id, programme_id, category, committed) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (application_id) DO UPDATE SET committed = application_directory.committed + excluded.committed`,
-        [event.data.applicationId, programmeId, event.data.category, event.data.amount],
-      );
+    }
+    case 'BudgetCommitted': {
+      const { applicationId, category, amount } = event.data;
+      const change = directoryChange(batch, applicationId);
+      change.update.committed += amount;
+      if (change.row) change.row.committed += amount;
+      else change.row = { applicationId, programmeId, category, district: undefined, approved: false, committed: amount, disbursed: 0 };
       return;
-    case 'BudgetReleased':
-      await tx.query(`UPDATE ${s}.application_directory SET committed = committed - $2::bigint WHERE application_id = $1`, [
-        event.data.applicationId,
-        event.data.amount,
-      ]);
+    }
+    case 'BudgetReleased': {
+      const change = directoryChange(batch, event.data.applicationId);
+      change.update.committed -= event.data.amount;
+      if (change.row) change.row.committed -= event.data.amount;
       return;
+    }
   }
 }
 
-async function onApplicationEvent(tx: SqlQueryable, s: string, applicationId: string, event: Application): Promise<void> {
+function onApplicationEvent(batch: Batch, applicationId: string, event: Application): void {
+  const change = directoryChange(batch, applicationId);
   switch (event.type) {
     case 'ApplicationSubmitted': {
-      const { programmeId: programme, category, applicant } = event.data;
-      await tx.query(
-        `INSERT INTO ${s}.application_directory (application_id, programme_id, category, district) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (application_id) DO UPDATE SET district = excluded.district`,
-        [applicationId, programme, category, applicant.district],
-      );
+      const { programmeId, category, applicant } = event.data;
+      change.update.district = applicant.district;
+      if (change.row) change.row.district = applicant.district;
+      else change.row = { applicationId, programmeId, category, district: applicant.district, approved: false, committed: 0, disbursed: 0 };
       return;
     }
     case 'ApplicationApproved':
-      await tx.query(`UPDATE ${s}.application_directory SET approved = true WHERE application_id = $1`, [applicationId]);
+      change.update.approved = true;
+      if (change.row) change.row.approved = true;
       return;
     case 'FundsDisbursed':
-      await tx.query(`UPDATE ${s}.application_directory SET disbursed = disbursed + $2::bigint WHERE application_id = $1`, [
-        applicationId,
-        event.data.amount,
-      ]);
+      change.update.disbursed += event.data.amount;
+      if (change.row) change.row.disbursed += event.data.amount;
       return;
   }
 }
 
-const PROGRAMME_EVENTS = new Set<string>(['ProgrammeOpened', 'TargetsSet', 'BudgetAllocated', 'BudgetCommitted', 'BudgetReleased']);
-const APPLICATION_EVENTS = new Set<string>(['ApplicationSubmitted', 'ApplicationApproved', 'FundsDisbursed']);
+async function writeProgrammes(tx: SqlQueryable, s: string, changes: readonly ProgrammeChange[]): Promise<void> {
+  const updated = changes.filter((c) => c.targets !== undefined);
+  if (updated.length > 0) {
+    const updates = unnestRows('u', updated, { id: ['text', (c) => c.id], targets: ['jsonb', (c) => c.targets] });
+    await tx.query(`UPDATE ${s}.programmes AS p SET targets = u.targets FROM ${updates.sql} WHERE p.id = u.id AND p.id = ANY($1::text[])`, updates.params);
+  }
+  const rows = changes.flatMap((c) => (c.row ? [c.row] : []));
+  if (rows.length === 0) return;
+  const inserts = unnestRows('n', rows, {
+    id: ['text', (r) => r.id],
+    name: ['text', (r) => r.name],
+    year: ['integer', (r) => r.year],
+    funding_source: ['text', (r) => r.fundingSource],
+    targets: ['jsonb', (r) => r.targets],
+    advance_share: ['double precision', (r) => r.advanceShare],
+    opened_at: ['timestamptz', (r) => r.openedAt],
+  });
+  await tx.query(
+    `INSERT INTO ${s}.programmes (id, name, year, funding_source, targets, advance_share, opened_at)
+     SELECT * FROM ${inserts.sql} ON CONFLICT (id) DO NOTHING`,
+    inserts.params,
+  );
+}
+
+async function writeAllocations(tx: SqlQueryable, s: string, allocations: readonly Allocation[]): Promise<void> {
+  if (allocations.length === 0) return;
+  const rows = unnestRows('a', allocations, {
+    programme_id: ['text', (a) => a.programmeId],
+    category: ['text', (a) => a.category],
+    allocated: ['bigint', (a) => a.amount],
+  });
+  await tx.query(
+    `INSERT INTO ${s}.budget_allocations (programme_id, category, allocated) SELECT * FROM ${rows.sql}
+     ON CONFLICT (programme_id, category) DO UPDATE SET allocated = excluded.allocated`,
+    rows.params,
+  );
+}
+
+async function writeDirectory(tx: SqlQueryable, s: string, changes: readonly DirectoryChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const updates = unnestRows('u', changes, {
+    application_id: ['text', (c) => c.update.applicationId],
+    district: ['text', (c) => c.update.district],
+    approved: ['boolean', (c) => c.update.approved],
+    committed: ['bigint', (c) => c.update.committed],
+    disbursed: ['bigint', (c) => c.update.disbursed],
+  });
+  await tx.query(
+    `UPDATE ${s}.application_directory AS d SET district = coalesce(u.district, d.district), approved = d.approved OR u.approved,
+       committed = d.committed + u.committed, disbursed = d.disbursed + u.disbursed
+     FROM ${updates.sql} WHERE d.application_id = u.application_id AND d.application_id = ANY($1::text[])`,
+    updates.params,
+  );
+  const rows = changes.flatMap((c) => (c.row ? [c.row] : []));
+  if (rows.length === 0) return;
+  const inserts = unnestRows('n', rows, {
+    application_id: ['text', (r) => r.applicationId],
+    programme_id: ['text', (r) => r.programmeId],
+    category: ['text', (r) => r.category],
+    district: ['text', (r) => r.district],
+    approved: ['boolean', (r) => r.approved],
+    committed: ['bigint', (r) => r.committed],
+    disbursed: ['bigint', (r) => r.disbursed],
+  });
+  await tx.query(
+    `INSERT INTO ${s}.application_directory (application_id, programme_id, category, district, approved, committed, disbursed)
+     SELECT * FROM ${inserts.sql} ON CONFLICT (application_id) DO NOTHING`,
+    inserts.params,
+  );
+}

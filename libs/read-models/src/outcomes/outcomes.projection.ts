@@ -1,7 +1,7 @@
 import { ApplicationEvent, ProgrammeEvent } from '@kcflow/domain';
 import { RecordedEvent } from '@kcflow/event-store';
-import { quoteSchema } from '@kcflow/sql';
-import { Projection, firstDelivery, idInStream, migrateStreamRevisions, streamRevisionsTable } from '../projection';
+import { SqlQueryable, quoteSchema } from '@kcflow/sql';
+import { Projection, firstDeliveries, idInStream, migrateStreamRevisions, streamRevisionsTable, unnestRows } from '../projection';
 
 const NAME = 'outcomes';
 
@@ -42,55 +42,114 @@ export const outcomesProjection: Projection = {
     await migrateStreamRevisions(db, schema, NAME);
   },
 
-  async handle(tx, recorded, schema) {
-    const s = quoteSchema(schema);
-    const programmeId = idInStream(recorded.streamId, 'programme');
-    if (programmeId !== undefined && PROGRAMME_EVENTS.has(recorded.type) && (await firstDelivery(tx, schema, NAME, recorded))) {
-      const event = recorded as RecordedEvent & ProgrammeEvent;
-      if (event.type === 'ProgrammeOpened') {
-        await tx.query(`INSERT INTO ${s}.outcome_programmes (programme_id, year) VALUES ($1, $2) ON CONFLICT (programme_id) DO NOTHING`, [
-          programmeId,
-          event.data.year,
-        ]);
-      } else if (event.type === 'TargetsSet') {
-        // New targets replace the old ones, as in the domain.
-        await tx.query(`UPDATE ${s}.outcome_programmes SET targets = $2::jsonb WHERE programme_id = $1`, [
-          programmeId,
-          JSON.stringify(event.data.targets),
-        ]);
+  async handleBatch(tx, events, schema) {
+    const fresh = await firstDeliveries(tx, schema, NAME, events.filter(applies));
+    const programmes = new Map<string, ProgrammeChange>();
+    const applications = new Map<string, ApplicationChange>();
+    for (const recorded of fresh) {
+      const programmeId = idInStream(recorded.streamId, 'programme');
+      if (programmeId !== undefined) {
+        const event = recorded as RecordedEvent & ProgrammeEvent;
+        const change = programmes.get(programmeId) ?? { programmeId };
+        programmes.set(programmeId, change);
+        if (event.type === 'ProgrammeOpened') change.row ??= { programmeId, year: event.data.year, targets: '{}' };
+        if (event.type === 'TargetsSet') {
+          // New targets replace the old ones, as in the domain.
+          change.targets = JSON.stringify(event.data.targets);
+          if (change.row) change.row.targets = change.targets;
+        }
+        continue;
       }
-      return;
+      const applicationId = idInStream(recorded.streamId, 'application')!;
+      const event = recorded as RecordedEvent & ApplicationEvent;
+      const change = applications.get(applicationId) ?? { update: { applicationId, approved: false } };
+      applications.set(applicationId, change);
+      const { update, row } = change;
+      switch (event.type) {
+        case 'ApplicationSubmitted': {
+          const { programmeId, applicant, project } = event.data;
+          change.row ??= { applicationId, programmeId, taxCode: applicant.taxCode, approved: false, expected: JSON.stringify(project.expectedOutcomes ?? {}) };
+          break;
+        }
+        case 'ApplicationAmended':
+          update.expected = JSON.stringify(event.data.project.expectedOutcomes ?? {});
+          if (row) row.expected = update.expected;
+          break;
+        case 'ApplicationApproved':
+          update.approved = true;
+          if (row) row.approved = true;
+          break;
+        case 'OutcomeEvaluated':
+          update.achieved = JSON.stringify(event.data.outcomes ?? {});
+          if (row) row.achieved = update.achieved;
+          break;
+      }
     }
-
-    const applicationId = idInStream(recorded.streamId, 'application');
-    if (applicationId === undefined || !APPLICATION_EVENTS.has(recorded.type) || !(await firstDelivery(tx, schema, NAME, recorded))) return;
-    const event = recorded as RecordedEvent & ApplicationEvent;
-    switch (event.type) {
-      case 'ApplicationSubmitted':
-        await tx.query(
-          `INSERT INTO ${s}.outcome_applications (application_id, programme_id, tax_code, expected) VALUES ($1, $2, $3, $4::jsonb)
-           ON CONFLICT (application_id) DO NOTHING`,
-          [applicationId, event.data.programmeId, event.data.applicant.taxCode, JSON.stringify(event.data.project.expectedOutcomes ?? {})],
-        );
-        return;
-      case 'ApplicationAmended':
-        await tx.query(`UPDATE ${s}.outcome_applications SET expected = $2::jsonb WHERE application_id = $1`, [
-          applicationId,
-          JSON.stringify(event.data.project.expectedOutcomes ?? {}),
-        ]);
-        return;
-      case 'ApplicationApproved':
-        await tx.query(`UPDATE ${s}.outcome_applications SET approved = true WHERE application_id = $1`, [applicationId]);
-        return;
-      case 'OutcomeEvaluated':
-        await tx.query(`UPDATE ${s}.outcome_applications SET achieved = $2::jsonb WHERE application_id = $1`, [
-          applicationId,
-          JSON.stringify(event.data.outcomes ?? {}),
-        ]);
-        return;
-    }
+    // As in the budget projection: UPDATE the rows that exist, then INSERT those the batch creates.
+    const s = quoteSchema(schema);
+    await writeProgrammes(tx, s, [...programmes.values()]);
+    await writeApplications(tx, s, [...applications.values()]);
   },
 };
 
 const PROGRAMME_EVENTS = new Set<string>(['ProgrammeOpened', 'TargetsSet']);
 const APPLICATION_EVENTS = new Set<string>(['ApplicationSubmitted', 'ApplicationAmended', 'ApplicationApproved', 'OutcomeEvaluated']);
+
+function applies(event: RecordedEvent): boolean {
+  if (idInStream(event.streamId, 'programme') !== undefined) return PROGRAMME_EVENTS.has(event.type);
+  return idInStream(event.streamId, 'application') !== undefined && APPLICATION_EVENTS.has(event.type);
+}
+
+type ProgrammeRow = { programmeId: string; year: number; targets: string };
+type ProgrammeChange = { programmeId: string; targets?: string; row?: ProgrammeRow };
+type ApplicationRow = { applicationId: string; programmeId: string; taxCode: string; approved: boolean; expected: string; achieved?: string };
+type ApplicationChange = { update: { applicationId: string; approved: boolean; expected?: string; achieved?: string }; row?: ApplicationRow };
+
+async function writeProgrammes(tx: SqlQueryable, s: string, changes: readonly ProgrammeChange[]): Promise<void> {
+  const updated = changes.filter((c) => c.targets !== undefined);
+  if (updated.length > 0) {
+    const updates = unnestRows('u', updated, { programme_id: ['text', (c) => c.programmeId], targets: ['jsonb', (c) => c.targets] });
+    await tx.query(`UPDATE ${s}.outcome_programmes AS p SET targets = u.targets FROM ${updates.sql} WHERE p.programme_id = u.programme_id AND p.programme_id = ANY($1::text[])`, updates.params);
+  }
+  const rows = changes.flatMap((c) => (c.row ? [c.row] : []));
+  if (rows.length === 0) return;
+  const inserts = unnestRows('n', rows, {
+    programme_id: ['text', (r) => r.programmeId],
+    year: ['integer', (r) => r.year],
+    targets: ['jsonb', (r) => r.targets],
+  });
+  await tx.query(`INSERT INTO ${s}.outcome_programmes (programme_id, year, targets) SELECT * FROM ${inserts.sql} ON CONFLICT (programme_id) DO NOTHING`, inserts.params);
+}
+
+async function writeApplications(tx: SqlQueryable, s: string, changes: readonly ApplicationChange[]): Promise<void> {
+  const updated = changes.map((c) => c.update).filter((u) => u.approved || u.expected !== undefined || u.achieved !== undefined);
+  if (updated.length > 0) {
+    const updates = unnestRows('u', updated, {
+      application_id: ['text', (u) => u.applicationId],
+      approved: ['boolean', (u) => u.approved],
+      expected: ['jsonb', (u) => u.expected],
+      achieved: ['jsonb', (u) => u.achieved],
+    });
+    await tx.query(
+      `UPDATE ${s}.outcome_applications AS o SET approved = o.approved OR u.approved,
+         expected = coalesce(u.expected, o.expected), achieved = coalesce(u.achieved, o.achieved)
+       FROM ${updates.sql} WHERE o.application_id = u.application_id AND o.application_id = ANY($1::text[])`,
+      updates.params,
+    );
+  }
+  const rows = changes.flatMap((c) => (c.row ? [c.row] : []));
+  if (rows.length === 0) return;
+  const inserts = unnestRows('n', rows, {
+    application_id: ['text', (r) => r.applicationId],
+    programme_id: ['text', (r) => r.programmeId],
+    tax_code: ['text', (r) => r.taxCode],
+    approved: ['boolean', (r) => r.approved],
+    expected: ['jsonb', (r) => r.expected],
+    achieved: ['jsonb', (r) => r.achieved],
+  });
+  await tx.query(
+    `INSERT INTO ${s}.outcome_applications (application_id, programme_id, tax_code, approved, expected, achieved)
+     SELECT * FROM ${inserts.sql} ON CONFLICT (application_id) DO NOTHING`,
+    inserts.params,
+  );
+}
