@@ -2,6 +2,14 @@ import { GlobalPosition, ReadAllOptions, RecordedEvent, SubscribeOptions, Subscr
 
 const DEFAULT_BATCH_SIZE = 500;
 export const DEFAULT_POLL_INTERVAL_MS = 100;
+/**
+ * The least time between two reads of a live subscription. Woken by every append, it would
+ * otherwise read one event at a time under load, and a projection pays the same few
+ * statements per batch however small: on the embedded store, where the projections share the
+ * api's one connection, that cost most of each command. Waiting this long lets appends gather
+ * into one batch, at the price of read models trailing by as much.
+ */
+export const LIVE_READ_INTERVAL_MS = 25;
 
 /**
  * Catch-up-then-live subscriptions for stores that can be read but do not push: read a
@@ -31,13 +39,17 @@ export class PollingSubscriptions {
       while (!stopped.fired) {
         // Taken before reading, so that an append landing during the read still wakes us.
         const appended = this.appended;
+        const readAt = Date.now();
         const events = await this.readAll({ after: checkpoint, limit: batchSize });
         if (stopped.fired) return;
         if (events.length > 0) {
           await handler(events);
           checkpoint = events[events.length - 1].position;
         }
-        if (events.length < batchSize) await sleep(this.pollIntervalMs, [appended, stopped]);
+        if (events.length < batchSize) {
+          await sleep(this.pollIntervalMs, [appended, stopped]);
+          await sleep(readAt + LIVE_READ_INTERVAL_MS - Date.now(), [stopped]);
+        }
       }
     };
 
@@ -86,7 +98,7 @@ class Signal {
  * subscription idle for hours polls thousands of times and must not pile them up.
  */
 function sleep(ms: number, signals: Signal[]): Promise<void> {
-  if (signals.some((signal) => signal.fired)) return Promise.resolve();
+  if (ms <= 0 || signals.some((signal) => signal.fired)) return Promise.resolve();
   return new Promise((resolve) => {
     const wake = () => {
       clearTimeout(timer);
