@@ -17,7 +17,7 @@ async function storeWithStreams(streams: number, eventsEach: number) {
 describe('verifyStore (npm run audit:verify)', () => {
   it('checks every stream, across pages that interleave streams', async () => {
     const store = await storeWithStreams(3, 4);
-    expect(await verifyStore(store, 5)).toEqual({ valid: true, streams: 3, events: 12, broken: [] });
+    expect(await verifyStore(store, 5)).toEqual({ valid: true, streams: 3, events: 12, broken: [], snapshotsChecked: 0, falseSnapshots: [] });
   });
 
   it('names each stream whose chain breaks, at the first broken revision', async () => {
@@ -31,10 +31,12 @@ describe('verifyStore (npm run audit:verify)', () => {
       streams: 2,
       events: 5,
       broken: [{ streamId: 'stream-1', valid: false, events: 3, firstBrokenRevision: 2 }],
+      snapshotsChecked: 0,
+      falseSnapshots: [],
     });
   });
 
   it('an empty store is intact', async () => {
-    expect(await verifyStore(new InMemoryEventStore())).toEqual({ valid: true, streams: 0, events: 0, broken: [] });
+    expect(await verifyStore(new InMemoryEventStore())).toEqual({ valid: true, streams: 0, events: 0, broken: [], snapshotsChecked: 0, falseSnapshots: [] });
   });
 });

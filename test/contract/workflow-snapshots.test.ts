@@ -37,6 +37,7 @@ import {
   SubmitApplicationHandler,
   TransitionApplicationCommand,
   TransitionApplicationHandler,
+  verifyStore,
 } from '@kcflow/workflow';
 
 /**
@@ -76,6 +77,10 @@ class TamperingSnapshots implements SnapshotStore {
 
   save(snapshots: readonly Snapshot[]) {
     return this.inner.save(snapshots);
+  }
+
+  async forStream(streamId: string) {
+    return (await this.inner.forStream(streamId)).map(this.tamper);
   }
 }
 
@@ -220,6 +225,24 @@ describe('an application paid in hundreds of tranches, replayed by an inspector'
       expect(paged.state).toEqual((await full(2 * SNAPSHOT_EVERY + 7)).state);
       expect(store.readsOf(stream).at(-1)).toEqual({ streamId: stream, options: { toRevision: 2 * SNAPSHOT_EVERY + 7 } });
     });
+  });
+
+  it('audit:verify folds the stream and finds every snapshot true, then names one forged and re-sealed against the right event', async () => {
+    const honest = await verifyStore(store, undefined, snapshots);
+    expect(honest).toMatchObject({ valid: true, broken: [], falseSnapshots: [] });
+    expect(honest.snapshotsChecked).toBeGreaterThanOrEqual(2);
+
+    // What someone able to write the table but not the events could do: a plausible state,
+    // sealed anew over the true event hash, which the loaders' checks cannot tell apart.
+    const forge = (s: Snapshot): Snapshot => {
+      if (s.streamId !== stream || s.revision !== 2 * SNAPSHOT_EVERY - 1) return s;
+      const forged = { ...s, state: editState(s, (state) => Object.assign(state, { disbursedAmount: 1 })) };
+      return { ...forged, seal: sealOf(forged) };
+    };
+    const verdict = await verifyStore(store, undefined, new TamperingSnapshots(snapshots, forge));
+    expect(verdict.valid).toBe(false);
+    expect(verdict.broken).toEqual([]);
+    expect(verdict.falseSnapshots).toEqual([{ streamId: stream, revision: 2 * SNAPSHOT_EVERY - 1, foldVersion: applicationAggregate.snapshots!.foldVersion }]);
   });
 
   it('an inspector replay on a stream without snapshots writes them, for the next replay', async () => {

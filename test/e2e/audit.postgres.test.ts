@@ -135,6 +135,16 @@ describeWithPostgres('Inspector-grade audit on PostgreSQL', () => {
     const afterTampering = await s.get(`/applications/${id}/history?revision=104&eventsLimit=10`, inspector).expect(200);
     expect(afterTampering.body.state).toEqual(full.body.state);
 
+    // audit:verify folds the stream and names the rewritten snapshot (the earlier test's
+    // tampered events make it exit 1 in any case, so the line is what shows it).
+    await db.query(
+      `UPDATE "${t.schemas!.eventStore}".snapshots SET state = replace(state, '"disbursedAmount":97000000', '"disbursedAmount":1') WHERE stream_id = $1`,
+      [`application-${id}`],
+    );
+    const lines: string[] = [];
+    expect(await auditVerify(storeEnv(), (line) => lines.push(line))).toBe(1);
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^FALSE SNAPSHOT application-${id} at revision 99 `)));
+
     for (const bad of ['eventsLimit=0', 'eventsLimit=1001', 'eventsLimit=ten', 'eventsCursor=95', 'eventsLimit=5&eventsCursor=abc']) {
       const refused = await s.get(`/applications/${id}/history?${bad}`, inspector).expect(400);
       expect(refused.headers['content-type']).toMatch(/problem\+json/);

@@ -51,15 +51,16 @@ export class SqlSnapshotStore implements SnapshotStore {
        ORDER BY revision DESC LIMIT 1`,
       [streamId, foldVersion, atMost ?? null],
     );
-    if (!row) return undefined;
-    return {
-      streamId: row.stream_id,
-      foldVersion: row.fold_version,
-      revision: Number(row.revision),
-      eventHash: row.event_hash,
-      state: row.state,
-      seal: row.seal,
-    };
+    return row && toSnapshot(row);
+  }
+
+  async forStream(streamId: string): Promise<Snapshot[]> {
+    const rows = await this.db.query<SnapshotRow>(
+      `SELECT stream_id, fold_version, revision, event_hash, state, seal FROM ${this.s}.snapshots
+       WHERE stream_id = $1 ORDER BY revision, fold_version`,
+      [streamId],
+    );
+    return rows.map(toSnapshot);
   }
 
   async save(snapshots: readonly Snapshot[]): Promise<void> {
@@ -79,4 +80,15 @@ export class SqlSnapshotStore implements SnapshotStore {
       ],
     );
   }
+}
+
+function toSnapshot(row: SnapshotRow): Snapshot {
+  return {
+    streamId: row.stream_id,
+    foldVersion: row.fold_version,
+    revision: Number(row.revision),
+    eventHash: row.event_hash,
+    state: row.state,
+    seal: row.seal,
+  };
 }

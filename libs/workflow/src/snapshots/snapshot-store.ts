@@ -31,6 +31,8 @@ export interface SnapshotStore {
    * honest snapshots of a revision are identical, so this only ever mends a damaged one.
    */
   save(snapshots: readonly Snapshot[]): Promise<void>;
+  /** Every snapshot of the stream, of any fold version, by revision: for audit:verify. */
+  forStream(streamId: string): Promise<Snapshot[]>;
 }
 
 export function sealOf(snapshot: Omit<Snapshot, 'seal'>): string {
@@ -56,6 +58,10 @@ export class InMemorySnapshotStore implements SnapshotStore {
       if (!best || snapshot.revision > best.revision) best = snapshot;
     }
     return best && { ...best };
+  }
+
+  async forStream(streamId: string): Promise<Snapshot[]> {
+    return (this.byStream.get(streamId) ?? []).map((snapshot) => ({ ...snapshot })).sort((a, b) => a.revision - b.revision);
   }
 
   async save(snapshots: readonly Snapshot[]): Promise<void> {

@@ -62,6 +62,15 @@ export function describeSnapshotStoreContract(
       expect(await store.latest(stream, 'programme/1')).toBeUndefined();
     });
 
+    it('lists every snapshot of one stream, of every fold version, by revision', async () => {
+      const stream = streamId();
+      const snapshots = [at(stream, 199, 'application/2'), at(stream, 99, 'application/1'), at(streamId(), 99)];
+      await store.save(snapshots);
+
+      expect(await store.forStream(stream)).toEqual([snapshots[1], snapshots[0]]);
+      expect(await store.forStream(streamId())).toEqual([]);
+    });
+
     it('replaces what was saved for the same stream, fold version and revision (mending a damaged snapshot)', async () => {
       const stream = streamId();
       await store.save([{ ...at(stream, 99, 'application/1', { status: 'approved' }), state: '{"status":"closed"}' }]);
