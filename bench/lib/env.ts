@@ -21,8 +21,9 @@ export const env = {
   pgUrl: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   /**
    * Events generated for the rebuild (and reused by the memory and Kafka benchmarks). 200,000 by
-   * default: at today's rebuild rate a million would not fit the suite's 15 minutes (RESULTS.md);
-   * BENCH_EVENTS=1000000 npm run bench:rebuild measures the million alone.
+   * default: the whole suite on a million took 18.4 min on the 2-core machine (RESULTS.md), over
+   * its 15 minutes, most of it generating the events and replaying them three times;
+   * BENCH_EVENTS=1000000 npm run bench (or bench:rebuild alone) measures the million.
    */
   events: int('BENCH_EVENTS', 200_000),
   /** A schema of generated events from an earlier step of the same run (run-all passes it on). */
