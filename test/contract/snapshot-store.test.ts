@@ -1,9 +1,8 @@
-import { SourceTextModule } from 'node:vm';
 import { SqlSnapshotStore } from '../../libs/runtime/src/sql-snapshot-store';
-import { PgDatabase, PgliteDatabase, quoteSchema } from '@kcflow/sql';
+import { PgDatabase, quoteSchema } from '@kcflow/sql';
 import { InMemorySnapshotStore } from '@kcflow/workflow';
 import { describeSnapshotStoreContract } from '../../libs/workflow/src/testing/snapshot-store.contract';
-import { POSTGRES_URL, describeWithPostgres, uniqueSchema } from '../support/services';
+import { POSTGRES_URL, describeWithPglite, describeWithPostgres, uniqueSchema } from '../support/services';
 
 describeSnapshotStoreContract('InMemorySnapshotStore', async () => ({ store: new InMemorySnapshotStore() }));
 
@@ -28,25 +27,10 @@ describeWithPostgres('SqlSnapshotStore on a PostgreSQL server', () => {
   });
 });
 
-// PGlite needs NODE_OPTIONS=--experimental-vm-modules (see pglite.test.ts).
-if (typeof SourceTextModule !== 'function') {
-  describe('SqlSnapshotStore on PGlite', () => {
-    it('needs NODE_OPTIONS=--experimental-vm-modules', () => {
-      throw new Error('Run Jest with NODE_OPTIONS=--experimental-vm-modules: PGlite cannot start without it');
-    });
-  });
-} else {
-  let db: PgliteDatabase;
-
-  beforeAll(async () => {
-    db = await PgliteDatabase.open(undefined);
-  }, 60_000);
-
-  afterAll(() => db?.close());
-
+describeWithPglite('SqlSnapshotStore on PGlite', (db) => {
   describeSnapshotStoreContract('SqlSnapshotStore on PGlite', async () => {
-    const store = new SqlSnapshotStore(db, uniqueSchema('snapshots'));
+    const store = new SqlSnapshotStore(db(), uniqueSchema('snapshots'));
     await store.migrate();
     return { store };
   });
-}
+});

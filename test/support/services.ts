@@ -5,6 +5,9 @@
  * Jest collects suites synchronously, so the services are probed once in the global setup
  * (test/support/global-setup.ts), which leaves its findings in environment variables.
  */
+import { SourceTextModule } from 'node:vm';
+import { PgliteDatabase } from '@kcflow/sql';
+
 export const isCI = process.env.CI === 'true';
 
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -35,6 +38,29 @@ export function describeWithService(service: Service, name: string, body: () => 
 
 export const describeWithPostgres = (name: string, body: () => void) => describeWithService('postgres', name, body);
 export const describeWithKafka = (name: string, body: () => void) => describeWithService('kafka', name, body);
+
+/**
+ * A describe whose tests share one in-memory PGlite (starting one takes seconds; each test
+ * works in a schema of its own). PGlite loads parts of itself with import(), which Jest's
+ * sandbox refuses unless Node runs with --experimental-vm-modules (electric-sql/pglite#224);
+ * without it the refusal crashes the whole Jest run, so the suite says so plainly instead.
+ */
+export function describeWithPglite(name: string, body: (db: () => PgliteDatabase) => void): void {
+  describe(name, () => {
+    if (typeof SourceTextModule !== 'function') {
+      it('needs NODE_OPTIONS=--experimental-vm-modules', () => {
+        throw new Error('Run Jest with NODE_OPTIONS=--experimental-vm-modules: PGlite cannot start without it');
+      });
+      return;
+    }
+    let db: PgliteDatabase;
+    beforeAll(async () => {
+      db = await PgliteDatabase.open(undefined);
+    }, 60_000);
+    afterAll(() => db?.close());
+    body(() => db);
+  });
+}
 
 /** A fresh schema name per test run, so runs never see each other's data. */
 export function uniqueSchema(prefix: string): string {

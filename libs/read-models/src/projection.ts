@@ -126,6 +126,25 @@ export function unnestRows<Row>(
   };
 }
 
+/**
+ * Inserts `rows` in one statement, one column per entry of `columns`; `onConflict` is the
+ * statement's ON CONFLICT clause (without the words), if any.
+ */
+export async function insertRows<Row>(
+  tx: SqlQueryable,
+  table: string,
+  rows: readonly Row[],
+  columns: Record<string, [sqlType: string, value: (row: Row) => unknown]>,
+  onConflict?: string,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const { sql, params } = unnestRows('n', rows, columns);
+  await tx.query(
+    `INSERT INTO ${table} (${Object.keys(columns).join(', ')}) SELECT * FROM ${sql}${onConflict ? ` ON CONFLICT ${onConflict}` : ''}`,
+    params,
+  );
+}
+
 /** The id in a stream name such as `application-<id>`, or undefined for another kind of stream. */
 export function idInStream(streamId: string, prefix: 'application' | 'programme'): string | undefined {
   return streamId.startsWith(`${prefix}-`) ? streamId.slice(prefix.length + 1) : undefined;

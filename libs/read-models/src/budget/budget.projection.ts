@@ -1,7 +1,7 @@
 import { ApplicationEvent, ProgrammeEvent } from '@kcflow/domain';
 import { RecordedEvent } from '@kcflow/event-store';
 import { SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection, firstDeliveries, idInStream, migrateStreamRevisions, occurredAt, streamRevisionsTable, unnestRows } from '../projection';
+import { Projection, firstDeliveries, idInStream, insertRows, migrateStreamRevisions, occurredAt, streamRevisionsTable, unnestRows } from '../projection';
 
 const NAME = 'budget';
 
@@ -195,35 +195,34 @@ async function writeProgrammes(tx: SqlQueryable, s: string, changes: readonly Pr
     const updates = unnestRows('u', updated, { id: ['text', (c) => c.id], targets: ['jsonb', (c) => c.targets] });
     await tx.query(`UPDATE ${s}.programmes AS p SET targets = u.targets FROM ${updates.sql} WHERE p.id = u.id AND p.id = ANY($1::text[])`, updates.params);
   }
-  const rows = changes.flatMap((c) => (c.row ? [c.row] : []));
-  if (rows.length === 0) return;
-  const inserts = unnestRows('n', rows, {
-    id: ['text', (r) => r.id],
-    name: ['text', (r) => r.name],
-    year: ['integer', (r) => r.year],
-    funding_source: ['text', (r) => r.fundingSource],
-    targets: ['jsonb', (r) => r.targets],
-    advance_share: ['double precision', (r) => r.advanceShare],
-    opened_at: ['timestamptz', (r) => r.openedAt],
-  });
-  await tx.query(
-    `INSERT INTO ${s}.programmes (id, name, year, funding_source, targets, advance_share, opened_at)
-     SELECT * FROM ${inserts.sql} ON CONFLICT (id) DO NOTHING`,
-    inserts.params,
+  await insertRows(
+    tx,
+    `${s}.programmes`,
+    changes.flatMap((c) => (c.row ? [c.row] : [])),
+    {
+      id: ['text', (r) => r.id],
+      name: ['text', (r) => r.name],
+      year: ['integer', (r) => r.year],
+      funding_source: ['text', (r) => r.fundingSource],
+      targets: ['jsonb', (r) => r.targets],
+      advance_share: ['double precision', (r) => r.advanceShare],
+      opened_at: ['timestamptz', (r) => r.openedAt],
+    },
+    '(id) DO NOTHING',
   );
 }
 
 async function writeAllocations(tx: SqlQueryable, s: string, allocations: readonly Allocation[]): Promise<void> {
-  if (allocations.length === 0) return;
-  const rows = unnestRows('a', allocations, {
-    programme_id: ['text', (a) => a.programmeId],
-    category: ['text', (a) => a.category],
-    allocated: ['bigint', (a) => a.amount],
-  });
-  await tx.query(
-    `INSERT INTO ${s}.budget_allocations (programme_id, category, allocated) SELECT * FROM ${rows.sql}
-     ON CONFLICT (programme_id, category) DO UPDATE SET allocated = excluded.allocated`,
-    rows.params,
+  await insertRows(
+    tx,
+    `${s}.budget_allocations`,
+    allocations,
+    {
+      programme_id: ['text', (a) => a.programmeId],
+      category: ['text', (a) => a.category],
+      allocated: ['bigint', (a) => a.amount],
+    },
+    '(programme_id, category) DO UPDATE SET allocated = excluded.allocated',
   );
 }
 
@@ -242,20 +241,19 @@ async function writeDirectory(tx: SqlQueryable, s: string, changes: readonly Dir
      FROM ${updates.sql} WHERE d.application_id = u.application_id AND d.application_id = ANY($1::text[])`,
     updates.params,
   );
-  const rows = changes.flatMap((c) => (c.row ? [c.row] : []));
-  if (rows.length === 0) return;
-  const inserts = unnestRows('n', rows, {
-    application_id: ['text', (r) => r.applicationId],
-    programme_id: ['text', (r) => r.programmeId],
-    category: ['text', (r) => r.category],
-    district: ['text', (r) => r.district],
-    approved: ['boolean', (r) => r.approved],
-    committed: ['bigint', (r) => r.committed],
-    disbursed: ['bigint', (r) => r.disbursed],
-  });
-  await tx.query(
-    `INSERT INTO ${s}.application_directory (application_id, programme_id, category, district, approved, committed, disbursed)
-     SELECT * FROM ${inserts.sql} ON CONFLICT (application_id) DO NOTHING`,
-    inserts.params,
+  await insertRows(
+    tx,
+    `${s}.application_directory`,
+    changes.flatMap((c) => (c.row ? [c.row] : [])),
+    {
+      application_id: ['text', (r) => r.applicationId],
+      programme_id: ['text', (r) => r.programmeId],
+      category: ['text', (r) => r.category],
+      district: ['text', (r) => r.district],
+      approved: ['boolean', (r) => r.approved],
+      committed: ['bigint', (r) => r.committed],
+      disbursed: ['bigint', (r) => r.disbursed],
+    },
+    '(application_id) DO NOTHING',
   );
 }

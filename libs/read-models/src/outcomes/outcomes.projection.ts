@@ -1,7 +1,7 @@
 import { ApplicationEvent, ProgrammeEvent } from '@kcflow/domain';
 import { RecordedEvent } from '@kcflow/event-store';
 import { SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection, firstDeliveries, idInStream, migrateStreamRevisions, streamRevisionsTable, unnestRows } from '../projection';
+import { Projection, firstDeliveries, idInStream, insertRows, migrateStreamRevisions, streamRevisionsTable, unnestRows } from '../projection';
 
 const NAME = 'outcomes';
 
@@ -111,14 +111,13 @@ async function writeProgrammes(tx: SqlQueryable, s: string, changes: readonly Pr
     const updates = unnestRows('u', updated, { programme_id: ['text', (c) => c.programmeId], targets: ['jsonb', (c) => c.targets] });
     await tx.query(`UPDATE ${s}.outcome_programmes AS p SET targets = u.targets FROM ${updates.sql} WHERE p.programme_id = u.programme_id AND p.programme_id = ANY($1::text[])`, updates.params);
   }
-  const rows = changes.flatMap((c) => (c.row ? [c.row] : []));
-  if (rows.length === 0) return;
-  const inserts = unnestRows('n', rows, {
-    programme_id: ['text', (r) => r.programmeId],
-    year: ['integer', (r) => r.year],
-    targets: ['jsonb', (r) => r.targets],
-  });
-  await tx.query(`INSERT INTO ${s}.outcome_programmes (programme_id, year, targets) SELECT * FROM ${inserts.sql} ON CONFLICT (programme_id) DO NOTHING`, inserts.params);
+  await insertRows(
+    tx,
+    `${s}.outcome_programmes`,
+    changes.flatMap((c) => (c.row ? [c.row] : [])),
+    { programme_id: ['text', (r) => r.programmeId], year: ['integer', (r) => r.year], targets: ['jsonb', (r) => r.targets] },
+    '(programme_id) DO NOTHING',
+  );
 }
 
 async function writeApplications(tx: SqlQueryable, s: string, changes: readonly ApplicationChange[]): Promise<void> {
@@ -137,19 +136,18 @@ async function writeApplications(tx: SqlQueryable, s: string, changes: readonly 
       updates.params,
     );
   }
-  const rows = changes.flatMap((c) => (c.row ? [c.row] : []));
-  if (rows.length === 0) return;
-  const inserts = unnestRows('n', rows, {
-    application_id: ['text', (r) => r.applicationId],
-    programme_id: ['text', (r) => r.programmeId],
-    tax_code: ['text', (r) => r.taxCode],
-    approved: ['boolean', (r) => r.approved],
-    expected: ['jsonb', (r) => r.expected],
-    achieved: ['jsonb', (r) => r.achieved],
-  });
-  await tx.query(
-    `INSERT INTO ${s}.outcome_applications (application_id, programme_id, tax_code, approved, expected, achieved)
-     SELECT * FROM ${inserts.sql} ON CONFLICT (application_id) DO NOTHING`,
-    inserts.params,
+  await insertRows(
+    tx,
+    `${s}.outcome_applications`,
+    changes.flatMap((c) => (c.row ? [c.row] : [])),
+    {
+      application_id: ['text', (r) => r.applicationId],
+      programme_id: ['text', (r) => r.programmeId],
+      tax_code: ['text', (r) => r.taxCode],
+      approved: ['boolean', (r) => r.approved],
+      expected: ['jsonb', (r) => r.expected],
+      achieved: ['jsonb', (r) => r.achieved],
+    },
+    '(application_id) DO NOTHING',
   );
 }

@@ -8,7 +8,7 @@ import { applicationAggregate, programmeAggregate } from '../shared/aggregates';
 import { Aggregate, DomainEventShape, foldEvents } from '../shared/fold';
 import { EVENT_STORE, SNAPSHOT_STORE } from '../shared/tokens';
 import type { Snapshot, SnapshotStore } from '../snapshots/snapshot-store';
-import { foldWithSnapshots, isTakenAt, openSnapshot } from '../snapshots/stream-loader';
+import { foldWithSnapshots, readFromSnapshot } from '../snapshots/stream-loader';
 import { verifyChain } from './hash-chain';
 
 export type AuditedKind = 'application' | 'programme';
@@ -121,20 +121,10 @@ export class GetHistoryHandler implements IQueryHandler<GetHistoryQuery, History
     const { streamOf, aggregate } = streams[kind];
     const streamId = streamOf(id);
     const before = cursorRevision(page.cursor);
-    // 1.
-    const policy = aggregate.snapshots;
-    const snapshot = policy && this.snapshots ? await this.snapshots.latest(streamId, policy.foldVersion, revision).catch(() => undefined) : undefined;
-    const opened = openSnapshot(aggregate as Aggregate<unknown, never>, streamId, snapshot);
-    // 2.
-    let base = aggregate.initialState();
-    let events: RecordedEvent[] = [];
-    if (snapshot && opened !== undefined) {
-      events = await this.store.readStream(streamId, { fromRevision: snapshot.revision, toRevision: revision });
-      if (isTakenAt(snapshot, events[0])) base = opened;
-      else events = [];
-    }
-    const fromSnapshot = events.length > 0;
-    if (!fromSnapshot) events = await readAudited(this.store, kind, id, revision);
+    // 1. and 2.
+    const fromSnapshot = await readFromSnapshot(this.store, this.snapshots, aggregate as Aggregate<unknown, never>, streamId, revision);
+    const base = fromSnapshot?.state ?? aggregate.initialState();
+    const events = fromSnapshot?.events ?? (await readAudited(this.store, kind, id, revision));
     const last = events[events.length - 1].revision;
     // 3.
     const pageTo = before === undefined ? last : Math.min(last, before - 1);
@@ -144,16 +134,9 @@ export class GetHistoryHandler implements IQueryHandler<GetHistoryQuery, History
     else if (pageFrom >= events[0].revision) listed = events.slice(pageFrom - events[0].revision, pageTo - events[0].revision + 1);
     else listed = await this.store.readStream(streamId, { fromRevision: pageFrom, toRevision: pageTo });
     // 4.
-    const after = fromSnapshot ? events.slice(1) : events;
-    let state: unknown;
-    if (this.snapshots) {
-      const folded = foldWithSnapshots(aggregate, streamId, base, after);
-      this.writeBehind(streamId, folded.snapshots);
-      state = folded.state;
-    } else {
-      state = foldEvents(aggregate, base, after);
-    }
-    return answer(kind, state, last, listed, page.limit, pageFrom > 0 && pageTo >= pageFrom);
+    const folded = foldWithSnapshots(aggregate, streamId, base, fromSnapshot ? events.slice(1) : events);
+    this.writeBehind(streamId, folded.snapshots);
+    return answer(kind, folded.state, last, listed, page.limit, pageFrom > 0 && pageTo >= pageFrom);
   }
 
   /**

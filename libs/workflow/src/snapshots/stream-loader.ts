@@ -18,7 +18,7 @@ export interface StreamHead<State> {
  * gives: made by this fold version, for this stream, and not altered since it was sealed.
  * Whether the stored event at its revision is the one it names is checked by `isTakenAt`.
  */
-export function openSnapshot<State>(aggregate: Aggregate<State, never>, streamId: string, snapshot: Snapshot | undefined): State | undefined {
+function openSnapshot<State>(aggregate: Aggregate<State, never>, streamId: string, snapshot: Snapshot | undefined): State | undefined {
   if (!snapshot || !aggregate.snapshots) return undefined;
   if (snapshot.foldVersion !== aggregate.snapshots.foldVersion || snapshot.streamId !== streamId) return undefined;
   if (sealOf(snapshot) !== snapshot.seal) return undefined;
@@ -30,13 +30,34 @@ export function openSnapshot<State>(aggregate: Aggregate<State, never>, streamId
 }
 
 /** Whether `event`, read from the store, is the unaltered event the snapshot was taken at. */
-export function isTakenAt(snapshot: Snapshot, event: RecordedEvent | undefined): boolean {
+function isTakenAt(snapshot: Snapshot, event: RecordedEvent | undefined): boolean {
   return (
     event !== undefined &&
     event.revision === snapshot.revision &&
     event.metadata.hash === snapshot.eventHash &&
     hashEvent(event) === snapshot.eventHash
   );
+}
+
+/**
+ * The latest snapshot at or below `toRevision` that can be trusted (openSnapshot, isTakenAt),
+ * with the stored events from its revision up to `toRevision`: `events[0]` is the event it was
+ * taken at, the rest are to be folded onto `state`. Undefined when there is none to trust.
+ */
+export async function readFromSnapshot<State>(
+  store: EventStore,
+  snapshots: SnapshotStore | undefined,
+  aggregate: Aggregate<State, never>,
+  streamId: string,
+  toRevision?: number,
+): Promise<{ state: State; events: RecordedEvent[] } | undefined> {
+  const policy = aggregate.snapshots;
+  if (!policy || !snapshots) return undefined;
+  const snapshot = await snapshots.latest(streamId, policy.foldVersion, toRevision).catch(() => undefined);
+  const state = openSnapshot(aggregate, streamId, snapshot);
+  if (!snapshot || state === undefined) return undefined;
+  const events = await store.readStream(streamId, { fromRevision: snapshot.revision, toRevision });
+  return isTakenAt(snapshot, events[0]) ? { state, events } : undefined;
 }
 
 /**
@@ -96,17 +117,14 @@ export class StreamLoader {
     // 1. What this process saw last.
     const seen = this.recent.get(streamId) as StreamHead<State> | undefined;
     if (seen?.revision !== undefined) {
-      const base = { ...seen, revision: seen.revision };
-      const head = await this.after(aggregate, streamId, base, (event) => event?.id === base.lastEventId);
-      if (head) return this.remember(aggregate, streamId, head, base.revision);
+      const head = await this.afterSeen(aggregate, streamId, { ...seen, revision: seen.revision });
+      if (head) return this.remember(aggregate, streamId, head, seen.revision);
     }
     // 2. The latest snapshot.
-    const snapshot = await this.snapshots?.latest(streamId, aggregate.snapshots.foldVersion).catch(() => undefined);
-    const state = openSnapshot<State>(aggregate as Aggregate<State, never>, streamId, snapshot);
-    if (snapshot && state !== undefined) {
-      const base = { state, revision: snapshot.revision, lastHash: snapshot.eventHash };
-      const head = await this.after(aggregate, streamId, base, (event) => isTakenAt(snapshot, event));
-      if (head) return this.remember(aggregate, streamId, head, snapshot.revision);
+    const fromSnapshot = await readFromSnapshot(this.store, this.snapshots, aggregate as Aggregate<State, never>, streamId);
+    if (fromSnapshot) {
+      const { state, events } = fromSnapshot;
+      return this.remember(aggregate, streamId, headOf(foldEvents(aggregate, state, events.slice(1)), events.at(-1)), events[0].revision);
     }
     // 3. The whole stream.
     return this.remember(aggregate, streamId, await this.fromStart(aggregate, streamId), -1);
@@ -137,16 +155,15 @@ export class StreamLoader {
     return headOf(foldEvents(aggregate, aggregate.initialState(), events), events.at(-1));
   }
 
-  /** Reads from the base's revision on; undefined if the event stored there is not the one expected. */
-  private async after<State, Event extends DomainEventShape>(
+  /** Reads from the seen head's revision on; undefined if the event stored there is no longer the one it folded last. */
+  private async afterSeen<State, Event extends DomainEventShape>(
     aggregate: Aggregate<State, Event>,
     streamId: string,
-    base: StreamHead<State> & { revision: number },
-    expected: (event: RecordedEvent | undefined) => boolean,
+    seen: StreamHead<State> & { revision: number },
   ): Promise<StreamHead<State> | undefined> {
-    const events = await this.store.readStream(streamId, { fromRevision: base.revision });
-    if (!expected(events[0])) return undefined;
-    return headOf(foldEvents(aggregate, base.state, events.slice(1)), events.at(-1));
+    const events = await this.store.readStream(streamId, { fromRevision: seen.revision });
+    if (events[0]?.id !== seen.lastEventId) return undefined;
+    return headOf(foldEvents(aggregate, seen.state, events.slice(1)), events.at(-1));
   }
 
   private async remember<State, Event extends DomainEventShape>(
