@@ -34,7 +34,7 @@ interface EventRow extends PositionRow {
   type: string;
   data: Record<string, unknown>;
   metadata: RecordedEvent['metadata'];
-  recorded_at: Date;
+  recorded_ms: number;
 }
 
 interface AppendRow {
@@ -79,8 +79,13 @@ function encodeExpected(expected: ExpectedRevision): number {
   }
 }
 
+/**
+ * recorded_at travels as milliseconds since the epoch (a float8, read with parseFloat): the
+ * driver's parsing of a timestamptz's text cost about 2 µs an event, a tenth of what a relay
+ * spends reading one. floor() keeps what a Date holds, the whole milliseconds.
+ */
 const EVENT_COLUMNS =
-  'stream_id, stream_revision, transaction_id, global_position, event_id, type, data, metadata, recorded_at';
+  'stream_id, stream_revision, transaction_id, global_position, event_id, type, data, metadata, floor(extract(epoch FROM recorded_at) * 1000)::float8 AS recorded_ms';
 
 /** The event store in PostgreSQL: the same SQL runs on a real server (`pg`) and on PGlite. */
 export class PostgresEventStore implements EventStore {
@@ -268,6 +273,6 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     streamId: row.stream_id,
     revision: Number(row.stream_revision),
     position: toPosition(row),
-    recordedAt: row.recorded_at,
+    recordedAt: new Date(row.recorded_ms),
   };
 }
