@@ -102,7 +102,8 @@ export const APPLICATION_CONTRACT: { [T in ApplicationEvent['type']]: Mapping<T>
   ReviewerRecused: null,
 };
 
-const APPLICATION_PREFIX = 'application-';
+/** The streams whose events are published: every other stream's are internal. */
+export const APPLICATION_PREFIX = 'application-';
 
 /**
  * The integration event for a stored event, or undefined if it is not published: programme

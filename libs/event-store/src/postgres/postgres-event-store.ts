@@ -98,7 +98,7 @@ export class PostgresEventStore implements EventStore {
     this.db = db;
     this.schemaName = schema;
     this.s = quoteSchema(schema);
-    this.subscriptions = new PollingSubscriptions((options) => this.readAll(options), pollIntervalMs);
+    this.subscriptions = new PollingSubscriptions(this, pollIntervalMs);
   }
 
   /** Creates the schema and tables if they are missing; safe to run at every start. */
@@ -214,16 +214,17 @@ export class PostgresEventStore implements EventStore {
    * at or above it, so the set of events below xmin never grows behind a reader's back:
    * ordered by (transaction_id, global_position), it is a prefix that only gets longer.
    */
-  async readAll({ after, limit }: ReadAllOptions): Promise<RecordedEvent[]> {
+  async readAll({ after, limit, streamPrefix = '' }: ReadAllOptions): Promise<RecordedEvent[]> {
     // Every stored position is above (0, 0), so that stands for "from the start".
     const from = after ?? { commit: 0n, prepare: 0n };
     const rows = await this.db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM ${this.s}.events
        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         AND starts_with(stream_id, $4)
        ORDER BY transaction_id, global_position
        LIMIT $3`,
-      [from.commit.toString(), from.prepare.toString(), limit],
+      [from.commit.toString(), from.prepare.toString(), limit, streamPrefix],
     );
     return rows.map(toRecordedEvent);
   }
