@@ -34,6 +34,7 @@ export class PollingSubscriptions {
   subscribe({ after, streamPrefix, handler, onError, batchSize = DEFAULT_BATCH_SIZE }: SubscribeOptions): Subscription {
     const stopped = new Signal();
     let checkpoint: GlobalPosition | undefined = after;
+    let caughtUp = true; // until a read says otherwise
 
     const run = async () => {
       while (!stopped.fired) {
@@ -41,8 +42,10 @@ export class PollingSubscriptions {
         const appended = this.appended;
         const readAt = Date.now();
         // Taken before reading too: a filtered read that comes back short has passed over
-        // everything up to it (see reachedThrough).
-        const head = streamPrefix === undefined ? undefined : await this.store.headPosition();
+        // everything up to it (see reachedThrough). Only once caught up: while catching up,
+        // reads come back full and reach their last event, and a round trip less per read
+        // keeps the handler busier.
+        const head = streamPrefix !== undefined && caughtUp ? await this.store.headPosition() : undefined;
         const events = await this.store.readAll({ after: checkpoint, limit: batchSize, streamPrefix });
         if (stopped.fired) return;
         const through = reachedThrough(events, batchSize, head, checkpoint);
@@ -50,7 +53,8 @@ export class PollingSubscriptions {
           await handler(events, through);
           checkpoint = through;
         }
-        if (events.length < batchSize) {
+        caughtUp = events.length < batchSize;
+        if (caughtUp) {
           await sleep(this.pollIntervalMs, [appended, stopped]);
           await sleep(readAt + LIVE_READ_INTERVAL_MS - Date.now(), [stopped]);
         }
