@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, Message, Partitioners, logLevel } from 'kafkajs';
-import { GlobalPosition, PostgresEventStore } from '@kcflow/event-store';
-import { INTEGRATION_EVENT_CONTENT_TYPE, IntegrationEvent, OutboundRelay, ensureTopics, kafkaFromConfig, toIntegrationEvent } from '@kcflow/messaging';
+import { GlobalPosition, PostgresEventStore, comparePositions } from '@kcflow/event-store';
+import { APPLICATION_PREFIX, INTEGRATION_EVENT_CONTENT_TYPE, IntegrationEvent, OutboundRelay, ensureTopics, kafkaFromConfig, toIntegrationEvent } from '@kcflow/messaging';
 import { PgDatabase } from '@kcflow/sql';
 import { OUT_DIR, REPO_ROOT, env, uniqueName } from '../lib/env';
 import { eventSchema } from '../lib/event-schema';
@@ -52,18 +52,25 @@ export async function main(): Promise<void> {
   const kafka = kafkaFromConfig({ brokers: brokers.split(','), clientId: 'kcflow-bench' });
   try {
     report.setting('broker', `${brokers} (${ownBroker ? 'Apache Kafka 4.4.0 started by test/infra/kafka.sh for this run' : 'given by BENCH_KAFKA_BROKERS'}), ${PARTITIONS} partitions per topic, replication factor 1`);
-    report.setting('producer (both)', `kafkajs 2.2.4, idempotent, acks=-1, maxInFlightRequests=1, murmur2 partitioner (ReplacingProducer settings); one send per batch of ${BATCH} store events`);
+    report.setting('producer (both)', `kafkajs 2.2.4, idempotent, acks=-1, maxInFlightRequests=1, murmur2 partitioner (ReplacingProducer settings); one send per batch of ${BATCH} events of application streams (the relay reads only those)`);
 
-    // The same messages the relay will send: the first kafkaEvents store events, in batches.
+    // The same messages the relay will send: those of the first kafkaEvents store events, read
+    // and grouped as the relay reads them (BATCH events of application streams at a time).
+    let end: GlobalPosition | undefined;
+    let read = 0;
+    while (read < env.kafkaEvents) {
+      const page = await events.readAll({ after: end, limit: Math.min(10_000, env.kafkaEvents - read) });
+      if (page.length === 0) break;
+      read += page.length;
+      end = page[page.length - 1].position;
+    }
     const batches: Message[][] = [];
     let after: GlobalPosition | undefined;
-    let read = 0;
-    await events.readAll({ limit: BATCH }); // a first read, so that the timed one below is as warm as the relay's
+    await events.readAll({ limit: BATCH, streamPrefix: APPLICATION_PREFIX }); // a first read, so that the timed one below is as warm as the relay's
     const readStarted = process.hrtime.bigint();
-    while (read < env.kafkaEvents) {
-      const batch = await events.readAll({ after, limit: Math.min(BATCH, env.kafkaEvents - read) });
+    while (end) {
+      const batch = (await events.readAll({ after, limit: BATCH, streamPrefix: APPLICATION_PREFIX })).filter((e) => comparePositions(e.position, end!) <= 0);
       if (batch.length === 0) break;
-      read += batch.length;
       after = batch[batch.length - 1].position;
       batches.push(batch.map(toIntegrationEvent).filter((e): e is IntegrationEvent => e !== undefined).map(toMessage));
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NewEvent, PostgresEventStore, RecordedEvent } from '@kcflow/event-store';
-import { SqlDatabase } from '@kcflow/sql';
+import { SqlDatabase, quoteSchema } from '@kcflow/sql';
 
 /**
  * What the contract cannot ask of every store but the PostgreSQL store promises: event ids
@@ -41,6 +41,16 @@ export function describePostgresEventStoreCases(
       const sameIdTwice = [twice, { ...newEvent(), id: twice.id }];
       await expect(store.append(stream, sameIdTwice, 'no_stream')).rejects.toThrow(/duplicate key/);
       expect(await store.readStream(stream)).toEqual([]);
+    });
+
+    it('returns recorded_at as the Date the driver would, to the millisecond', async () => {
+      const stream = `application-${randomUUID()}`;
+      const { position } = await store.append(stream, [newEvent()], 'no_stream');
+      await database().query(`UPDATE ${quoteSchema(schema)}.events SET recorded_at = '2024-02-29 23:59:59.123999+00' WHERE global_position = $1`, [position.prepare.toString()]);
+
+      const [event] = await store.readStream(stream);
+      expect(event.recordedAt).toEqual(new Date('2024-02-29T23:59:59.123Z'));
+      expect((await store.readAll({ after: { commit: position.commit, prepare: position.prepare - 1n }, limit: 1 }))[0].recordedAt).toEqual(event.recordedAt);
     });
 
     const itWithConnections = separateConnections ? it : it.skip;

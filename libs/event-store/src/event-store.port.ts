@@ -59,13 +59,22 @@ export interface ReadAllOptions {
   /** Exclusive: events strictly after this position. Omitted: from the start. */
   after?: GlobalPosition;
   limit: number;
+  /** Only events of streams whose id starts with this; the store passes over the others. */
+  streamPrefix?: string;
 }
 
-export type BatchHandler = (events: RecordedEvent[]) => Promise<void>;
+/**
+ * `through`: the position the batch reaches, to resume after. It is the last event's, unless
+ * events of other streams (see `streamPrefix`) were passed over after it; so with a prefix a
+ * batch may hold no event at all, only a position that a checkpoint can move to.
+ */
+export type BatchHandler = (events: RecordedEvent[], through: GlobalPosition) => Promise<void>;
 
 export interface SubscribeOptions {
   /** Exclusive start; omitted: from the very first event. */
   after?: GlobalPosition;
+  /** Only events of streams whose id starts with this; filtered by the store, on its side where it can. */
+  streamPrefix?: string;
   /** Called with each batch, in order; the next batch waits for the promise. */
   handler: BatchHandler;
   /** Called once if the handler or the store fails; the subscription has stopped. */

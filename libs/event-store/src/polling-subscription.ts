@@ -1,4 +1,4 @@
-import { GlobalPosition, ReadAllOptions, RecordedEvent, SubscribeOptions, Subscription } from './event-store.port';
+import { EventStore, GlobalPosition, RecordedEvent, SubscribeOptions, Subscription, comparePositions } from './event-store.port';
 
 const DEFAULT_BATCH_SIZE = 500;
 export const DEFAULT_POLL_INTERVAL_MS = 100;
@@ -22,7 +22,7 @@ export class PollingSubscriptions {
   private appended = new Signal();
 
   constructor(
-    private readonly readAll: (options: ReadAllOptions) => Promise<RecordedEvent[]>,
+    private readonly store: Pick<EventStore, 'readAll' | 'headPosition'>,
     private readonly pollIntervalMs = DEFAULT_POLL_INTERVAL_MS,
   ) {}
 
@@ -31,22 +31,30 @@ export class PollingSubscriptions {
     this.appended = new Signal();
   }
 
-  subscribe({ after, handler, onError, batchSize = DEFAULT_BATCH_SIZE }: SubscribeOptions): Subscription {
+  subscribe({ after, streamPrefix, handler, onError, batchSize = DEFAULT_BATCH_SIZE }: SubscribeOptions): Subscription {
     const stopped = new Signal();
     let checkpoint: GlobalPosition | undefined = after;
+    let caughtUp = true; // until a read says otherwise
 
     const run = async () => {
       while (!stopped.fired) {
         // Taken before reading, so that an append landing during the read still wakes us.
         const appended = this.appended;
         const readAt = Date.now();
-        const events = await this.readAll({ after: checkpoint, limit: batchSize });
+        // Taken before reading too: a filtered read that comes back short has passed over
+        // everything up to it (see reachedThrough). Only once caught up: while catching up,
+        // reads come back full and reach their last event, and a round trip less per read
+        // keeps the handler busier.
+        const head = streamPrefix !== undefined && caughtUp ? await this.store.headPosition() : undefined;
+        const events = await this.store.readAll({ after: checkpoint, limit: batchSize, streamPrefix });
         if (stopped.fired) return;
-        if (events.length > 0) {
-          await handler(events);
-          checkpoint = events[events.length - 1].position;
+        const through = reachedThrough(events, batchSize, head, checkpoint);
+        if (through) {
+          await handler(events, through);
+          checkpoint = through;
         }
-        if (events.length < batchSize) {
+        caughtUp = events.length < batchSize;
+        if (caughtUp) {
           await sleep(this.pollIntervalMs, [appended, stopped]);
           await sleep(readAt + LIVE_READ_INTERVAL_MS - Date.now(), [stopped]);
         }
@@ -72,6 +80,23 @@ export class PollingSubscriptions {
   async stopAll(): Promise<void> {
     await Promise.all([...this.running].map((subscription) => subscription.stop()));
   }
+}
+
+/**
+ * Where a read has got to, or undefined if nowhere new. A full page reaches its last event.
+ * A short one has read everything of the prefix up to the store's head as it stood before
+ * the read, so it also reaches that head: the events between were of other streams.
+ */
+function reachedThrough(
+  events: RecordedEvent[],
+  limit: number,
+  headBefore: GlobalPosition | undefined,
+  after: GlobalPosition | undefined,
+): GlobalPosition | undefined {
+  let through = events.at(-1)?.position;
+  if (events.length < limit && headBefore && (!through || comparePositions(headBefore, through) > 0)) through = headBefore;
+  if (through && after && comparePositions(through, after) <= 0) return undefined;
+  return through;
 }
 
 /** A one-shot signal that wakes whoever sleeps on it. */

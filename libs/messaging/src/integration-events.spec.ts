@@ -36,6 +36,19 @@ describe('integration events', () => {
     });
   });
 
+  it.each([
+    ['2024-05-02T03:00:00.000Z', '2024-05-02T03:00:00.000Z'],
+    ['2024-05-02T10:00:00+07:00', '2024-05-02T03:00:00.000Z'],
+    ['2024-05-02T03:00:00Z', '2024-05-02T03:00:00.000Z'],
+    ['2024-13-02T03:00:00.000Z', '2024-06-01T00:00:00.000Z'],
+    ['yesterday', '2024-06-01T00:00:00.000Z'],
+  ])('gives the time the command was decided, occurredAt %s, as %s (the recorded time if it is not a date)', (occurredAt, time) => {
+    const [submitted] = applicationLife(id, 1);
+    const event = recorded(applicationStream(id), submitted);
+    const published = toIntegrationEvent({ ...event, metadata: { ...event.metadata, occurredAt }, recordedAt: new Date('2024-06-01T00:00:00Z') });
+    expect(published?.time).toBe(time);
+  });
+
   it('leaves out personal data and free text', () => {
     const life: ApplicationEvent[] = [
       ...applicationLife(id, 4),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, ProducerRecord } from 'kafkajs';
-import { applicationStream } from '@kcflow/domain';
+import { applicationStream, programmeStream } from '@kcflow/domain';
 import { GlobalPosition, InMemoryEventStore, ReadAllOptions, RecordedEvent, formatPosition } from '@kcflow/event-store';
 import type { SqlDatabase } from '@kcflow/sql';
 import { OutboundRelay } from './outbound-relay';
@@ -216,6 +216,27 @@ describe('OutboundRelay read-ahead', () => {
     expect(broker.delivered.flat()).toEqual(ids);
     expect(table.saved).toEqual([0, 1, 2].map((batch) => batchEnd(positions, batch)));
     await waitFor('the error to clear', () => relay.status().lastError === null, 5000, 1);
+    await relay.stop();
+  });
+});
+
+describe('OutboundRelay and the events it does not publish', () => {
+  it('is not handed programme events, yet moves its checkpoint past them, also for a batch of nothing else', async () => {
+    const { store, ids } = await storeWithThreeBatches();
+    for (let i = 0; i < 2 * BATCH + 5; i++) {
+      await store.append(programmeStream('p1'), [newEvent({ type: 'BudgetCommitted', data: {} })], 'any');
+    }
+    const head = await store.headPosition();
+    const { saved, db } = checkpointTable();
+    const { broker, kafka } = fakeKafka(TOPIC);
+    const relay = relayFor(store, kafka, db);
+    await relay.start();
+
+    await waitFor('the checkpoint to pass the programme events', () => saved.at(-1) === formatPosition(head!), 5000, 1);
+    expect(broker.delivered.flat()).toEqual(ids);
+    expect(broker.attempts.every((sent) => sent.length > 0)).toBe(true);
+    expect(store.reads.filter((read) => read.streamPrefix !== 'application-')).toEqual([]);
+    expect(await relay.lag()).toMatchObject({ eventsBehind: 0, eventsBehindCapped: false });
     await relay.stop();
   });
 });

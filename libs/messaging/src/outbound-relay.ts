@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, Message } from 'kafkajs';
 import { EventStore, GlobalPosition, RecordedEvent, Subscription, comparePositions, formatPosition, parsePosition } from '@kcflow/event-store';
 import { SqlDatabase, quoteSchema } from '@kcflow/sql';
-import { IntegrationEvent, toIntegrationEvent } from './integration-events';
+import { APPLICATION_PREFIX, IntegrationEvent, toIntegrationEvent } from './integration-events';
 import { MessagingLogger, silentLogger } from './kafka-config';
 import { ReplacingProducer } from './producer';
 import { DEFAULT_RETRY_DELAYS, RetryDelays, backoff, errorMessage, retryUntilDone } from './retry';
@@ -46,10 +46,11 @@ export interface RelayStatus {
 
 /**
  * Publishes integration events from the event store (the outbox) to Kafka, at least once:
- * 1. subscribe to the store from the stored checkpoint;
+ * 1. subscribe to the store's application streams from the stored checkpoint;
  * 2. map each batch to integration events, keyed by application id, and send it as one
  *    request of an idempotent producer (acks from all in-sync replicas);
- * 3. only then move the checkpoint to the batch's last event.
+ * 3. only then move the checkpoint to where the batch reaches (its last event, or past it
+ *    the programme events the store passed over).
  * A crash between 2 and 3 sends the batch again: consumers drop duplicates by event id.
  * A failed send is retried with back-off on a fresh producer, the batch whole, until it
  * goes through; the next batch waits meanwhile, so nothing later overtakes it.
@@ -153,14 +154,16 @@ export class OutboundRelay {
     this.logger.info({ topic: this.topic, position: after ? formatPosition(after) : null }, 'Kafka relay starting');
     const subscription = this.options.store.subscribeToAll({
       after,
+      // The store passes over programme streams (never published) without handing them over;
+      // a batch of nothing but those still moves the checkpoint, through them.
+      streamPrefix: APPLICATION_PREFIX,
       batchSize: this.options.batchSize ?? 500,
-      handler: async (events) => {
+      handler: async (events, through) => {
         // Mapped here, so that an event that cannot be mapped stops the subscription.
         const messages = toMessages(events);
-        const last = events[events.length - 1].position;
         await this.sending; // the previous batch is acknowledged (rejects on stop)
         failures = 0;
-        this.sending = this.publish(messages, last);
+        this.sending = this.publish(messages, through);
         this.sending.catch(() => undefined); // awaited by the next batch, a restart or stop()
       },
       onError: (error) => {
@@ -184,7 +187,7 @@ export class OutboundRelay {
       });
   }
 
-  /** Sends the batch, then queues its checkpoint; resolves once the checkpoint before it is written. */
+  /** Sends the batch (if it holds anything), then queues its checkpoint; resolves once the checkpoint before it is written. */
   private async publish(messages: Message[], last: GlobalPosition): Promise<void> {
     if (messages.length > 0) {
       await retryUntilDone(

@@ -9,15 +9,16 @@ function gate() {
   return { promise, open };
 }
 
-function setup(overrides: Partial<BatchPumpOptions<number, number>> = {}) {
+function setup(overrides: Partial<BatchPumpOptions<number, number, number>> = {}) {
   const source = new PassThrough({ objectMode: true, highWaterMark: 4 });
   const batches: number[][] = [];
   const errors: unknown[] = [];
   let released = 0;
-  const pump = startBatchPump<number, number>({
+  const pump = startBatchPump<number, number, number>({
     source,
     batchSize: 3,
-    select: (n) => n,
+    select: (n: number) => n,
+    reach: (batch) => batch.at(-1),
     handler: async (batch) => {
       batches.push(batch);
     },
@@ -46,7 +47,7 @@ describe('startBatchPump', () => {
     const hold = gate();
     const seen: number[][] = [];
     const { source, pump } = setup({
-      handler: async (batch) => {
+      handler: async (batch: number[]) => {
         seen.push(batch);
         if (seen.length === 1) await hold.promise;
       },
@@ -68,10 +69,49 @@ describe('startBatchPump', () => {
   });
 
   it('drops what select drops, and never hands over an empty batch', async () => {
-    const { source, pump, batches } = setup({ select: (n) => (n % 2 === 0 ? n : undefined) });
+    const { source, pump, batches } = setup({ select: (n: number) => (n % 2 === 0 ? n : undefined) });
     [1, 3, 5, 2, 7, 4].forEach((n) => source.write(n));
     await tick();
     expect(batches).toEqual([[2, 4]]);
+    await pump.stop();
+  });
+
+  it('hands over a batch, even an empty one, when reach says it reaches somewhere new, and asks again on wake', async () => {
+    const delivered: [number[], number][] = [];
+    let outOfBand: number | undefined;
+    const { source, pump } = setup({
+      select: (n: number) => (n % 2 === 0 ? n : undefined),
+      reach: (batch) => {
+        const through = outOfBand ?? batch.at(-1);
+        outOfBand = undefined;
+        return through;
+      },
+      handler: async (batch: number[], through: number) => void delivered.push([batch, through]),
+    });
+    [2, 3, 4, 5].forEach((n) => source.write(n));
+    await tick();
+    expect(delivered).toEqual([[[2, 4], 4]]);
+    outOfBand = 9;
+    pump.wake();
+    await tick();
+    expect(delivered).toEqual([[[2, 4], 4], [[], 9]]);
+    await pump.stop();
+  });
+
+  it('tells reach whether the batch emptied the buffer', async () => {
+    const asked: [number[], boolean][] = [];
+    const { source, pump } = setup({
+      reach: (batch, drained) => {
+        if (batch.length > 0) asked.push([batch, drained]);
+        return batch.at(-1);
+      },
+    });
+    [1, 2, 3, 4].forEach((n) => source.write(n));
+    await tick();
+    expect(asked).toEqual([
+      [[1, 2, 3], false],
+      [[4], true],
+    ]);
     await pump.stop();
   });
 
@@ -79,7 +119,7 @@ describe('startBatchPump', () => {
     const hold = gate();
     const seen: number[][] = [];
     const { source, pump, errors, released } = setup({
-      handler: async (batch) => {
+      handler: async (batch: number[]) => {
         seen.push(batch);
         await hold.promise;
       },
@@ -117,7 +157,7 @@ describe('startBatchPump', () => {
   it('reports a select failure (an unreadable event) once and stops', async () => {
     const failure = new Error('unreadable');
     const { source, pump, errors, batches } = setup({
-      select: (n) => {
+      select: (n: number) => {
         if (n === 2) throw failure;
         return n;
       },

@@ -1,12 +1,18 @@
 import type { Readable } from 'node:stream';
 
-export interface BatchPumpOptions<I, T> {
+export interface BatchPumpOptions<I, T, P> {
   /** An object-mode stream, e.g. a client subscription; read only as fast as batches finish. */
   source: Readable;
   batchSize: number;
   /** Turns an item into what the handler gets, or drops it (undefined). May throw. */
   select: (item: I) => T | undefined;
-  handler: (batch: T[]) => Promise<void>;
+  /**
+   * Where a batch just taken reaches, told whether taking it emptied the source's buffer; or
+   * undefined if nowhere new. The batch goes to the handler when it reaches somewhere new,
+   * even empty (e.g. a checkpoint of a filtered subscription, past events it passed over).
+   */
+  reach: (batch: T[], drained: boolean) => P | undefined;
+  handler: (batch: T[], through: P) => Promise<void>;
   /** Called at most once, when the source, `select` or the handler fails. */
   onError: (error: unknown) => void;
   /** Lets go of the source; called once however the pump ends. Its own failure is ignored. */
@@ -16,6 +22,8 @@ export interface BatchPumpOptions<I, T> {
 export interface BatchPump {
   /** Stops after the batch in hand; resolves once the handler has returned. */
   stop(): Promise<void>;
+  /** Asks `reach` again without a new item, after the source made progress out of band. */
+  wake(): void;
   /** Settles when the pump has ended and released its source. */
   readonly done: Promise<void>;
 }
@@ -25,8 +33,8 @@ export interface BatchPump {
  * `batchSize`, and the next batch waits for the handler's promise. While the handler runs
  * nothing is read, so the stream's buffer fills and back-pressure reaches the server.
  */
-export function startBatchPump<I, T>(options: BatchPumpOptions<I, T>): BatchPump {
-  const { source, batchSize, select, handler, onError, release } = options;
+export function startBatchPump<I, T, P>(options: BatchPumpOptions<I, T, P>): BatchPump {
+  const { source, batchSize, select, reach, handler, onError, release } = options;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be ≥ 1, got ${batchSize}`);
 
   let stopping = false;
@@ -64,8 +72,9 @@ export function startBatchPump<I, T>(options: BatchPumpOptions<I, T>): BatchPump
     try {
       while (!stopping && !failure) {
         const { read, batch } = take();
-        if (batch.length > 0) {
-          await handler(batch);
+        const through = reach(batch, source.readableLength === 0);
+        if (through !== undefined) {
+          await handler(batch, through);
         } else if (read === 0) {
           if (source.readableEnded || source.destroyed) {
             failure ??= { error: new Error('The subscription ended without being stopped') };
@@ -89,5 +98,6 @@ export function startBatchPump<I, T>(options: BatchPumpOptions<I, T>): BatchPump
       notify();
       return done;
     },
+    wake: notify,
   };
 }

@@ -14,7 +14,9 @@ import {
   FORWARDS,
   START,
   excludeSystemEvents,
+  streamNameFilter,
   type AllStreamResolvedEvent,
+  type Position,
   type ReadPosition,
 } from '@eventstore/db-client';
 import type {
@@ -39,6 +41,7 @@ import {
   isSystemRecord,
   mapAppendError,
   toEsdbEvent,
+  fromEsdbPosition,
   toEsdbExpectedRevision,
   toEsdbPosition,
   toRecordedEvent,
@@ -46,6 +49,7 @@ import {
   type ConnectionDefaults,
 } from './esdb-mapping';
 import { findLastPosition, forwardPageSize, readAllAfter, type ReadAllPage } from './esdb-paging';
+import { subscriptionReach } from './subscription-reach';
 
 export interface EsdbEventStoreOptions {
   /** Added to the connection string when it does not set them. */
@@ -135,12 +139,26 @@ export class EsdbEventStore implements EventStore {
     return findLastPosition(this.pageReader(BACKWARDS), Math.min(this.readPageSize, 100));
   }
 
+  /**
+   * With a streamPrefix, the server filters (a stream name filter, which also leaves out the
+   * system streams) and sends a checkpoint every so often with the position it has read to,
+   * so that a subscriber can move past a long run of events it does not want. Untested
+   * against a server (none runs in this repository's tests); the pump's part is unit tested.
+   */
   subscribeToAll(options: SubscribeOptions): Subscription {
     const batchSize = options.batchSize ?? this.subscriptionBatchSize;
+    const reach = subscriptionReach(options.after);
+    const checkpointReached = (_: unknown, position: Position) => {
+      reach.checkpointReached(fromEsdbPosition(position));
+      pump.wake();
+    };
     const source = this.client.subscribeToAll(
       {
         fromPosition: options.after ? toEsdbPosition(options.after) : START,
-        filter: excludeSystemEvents(),
+        filter:
+          options.streamPrefix === undefined
+            ? excludeSystemEvents()
+            : streamNameFilter({ prefixes: [options.streamPrefix], checkpointReached }),
       },
       { highWaterMark: batchSize },
     );
@@ -157,6 +175,7 @@ export class EsdbEventStore implements EventStore {
       source,
       batchSize,
       select,
+      reach: reach.reach,
       handler: options.handler,
       onError: options.onError,
       release: async () => {

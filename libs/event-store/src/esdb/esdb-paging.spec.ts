@@ -79,6 +79,14 @@ describe('readAllAfter', () => {
     ]);
   });
 
+  it('keeps to the streams of a streamPrefix, paging on past the others', async () => {
+    const records = log(['ours', 'ours', 'ours', 'system', 'ours', 'ours']);
+    for (const index of [1, 2, 4]) records[index].event!.streamId = `programme-${index}`;
+    const { read } = reader(records, 'forwards');
+    const events = await readAllAfter(read, { limit: 2, pageSize: 2, streamPrefix: 'application-' });
+    expect(indexes(events)).toEqual([0, 5]);
+  });
+
   it('is exclusive: the event at `after` is not returned again', async () => {
     const { read } = reader(log(['ours', 'ours', 'ours']), 'forwards');
     const events = await readAllAfter(read, { after: { commit: 200n, prepare: 200n }, limit: 10, pageSize: 500 });

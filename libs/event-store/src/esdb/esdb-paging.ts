@@ -1,6 +1,7 @@
 /**
  * Walking $all page by page. Client 6.x cannot filter `readAll` on the server, so system
- * events are dropped here, and a page may hold fewer of our events than asked for.
+ * events, and events of streams outside a `streamPrefix`, are dropped here, and a page may
+ * hold fewer of our events than asked for.
  * The page reader is injected, so this runs without a server in unit tests.
  */
 import { comparePositions, formatPosition, type GlobalPosition, type RecordedEvent } from '../event-store.port';
@@ -28,7 +29,7 @@ export function forwardPageSize(limit: number, maxPageSize: number, minPageSize 
  */
 export async function readAllAfter(
   readForwards: ReadAllPage,
-  options: { after?: GlobalPosition; limit: number; pageSize: number },
+  options: { after?: GlobalPosition; limit: number; pageSize: number; streamPrefix?: string },
 ): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
   if (options.limit <= 0) return events;
@@ -41,7 +42,7 @@ export async function readAllAfter(
       if (!record?.position) continue;
       if (cursor && comparePositions(record.position, cursor) <= 0) continue;
       cursor = record.position;
-      if (isSystemRecord(record)) continue;
+      if (isSystemRecord(record) || !record.streamId.startsWith(options.streamPrefix ?? '')) continue;
       events.push(toRecordedEvent(record));
       if (events.length === options.limit) return events;
     }

@@ -23,7 +23,7 @@ export class InMemoryEventStore implements EventStore {
   private readonly events: RecordedEvent[] = [];
   private readonly streams = new Map<string, RecordedEvent[]>();
   private readonly eventIds = new Set<string>();
-  private readonly subscriptions = new PollingSubscriptions((options) => this.readAll(options));
+  private readonly subscriptions = new PollingSubscriptions(this);
 
   async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     const stream = this.streams.get(streamId) ?? [];
@@ -54,9 +54,13 @@ export class InMemoryEventStore implements EventStore {
     return stream.slice(Math.max(0, fromRevision ?? 0), toRevision === undefined ? undefined : toRevision + 1).map(copy);
   }
 
-  async readAll({ after, limit }: ReadAllOptions): Promise<RecordedEvent[]> {
+  async readAll({ after, limit, streamPrefix = '' }: ReadAllOptions): Promise<RecordedEvent[]> {
     const start = after ? Number(after.prepare) + 1 : 0;
-    return this.events.slice(start, start + limit).map(copy);
+    const page: RecordedEvent[] = [];
+    for (let i = start; i < this.events.length && page.length < limit; i++) {
+      if (this.events[i].streamId.startsWith(streamPrefix)) page.push(copy(this.events[i]));
+    }
+    return page;
   }
 
   subscribeToAll(options: SubscribeOptions): Subscription {

@@ -34,7 +34,7 @@ interface EventRow extends PositionRow {
   type: string;
   data: Record<string, unknown>;
   metadata: RecordedEvent['metadata'];
-  recorded_at: Date;
+  recorded_ms: number;
 }
 
 interface AppendRow {
@@ -79,8 +79,13 @@ function encodeExpected(expected: ExpectedRevision): number {
   }
 }
 
+/**
+ * recorded_at travels as milliseconds since the epoch (a float8, read with parseFloat): the
+ * driver's parsing of a timestamptz's text cost about 2 µs an event, a tenth of what a relay
+ * spends reading one. floor() keeps what a Date holds, the whole milliseconds.
+ */
 const EVENT_COLUMNS =
-  'stream_id, stream_revision, transaction_id, global_position, event_id, type, data, metadata, recorded_at';
+  'stream_id, stream_revision, transaction_id, global_position, event_id, type, data, metadata, floor(extract(epoch FROM recorded_at) * 1000)::float8 AS recorded_ms';
 
 /** The event store in PostgreSQL: the same SQL runs on a real server (`pg`) and on PGlite. */
 export class PostgresEventStore implements EventStore {
@@ -93,7 +98,7 @@ export class PostgresEventStore implements EventStore {
     this.db = db;
     this.schemaName = schema;
     this.s = quoteSchema(schema);
-    this.subscriptions = new PollingSubscriptions((options) => this.readAll(options), pollIntervalMs);
+    this.subscriptions = new PollingSubscriptions(this, pollIntervalMs);
   }
 
   /** Creates the schema and tables if they are missing; safe to run at every start. */
@@ -209,16 +214,17 @@ export class PostgresEventStore implements EventStore {
    * at or above it, so the set of events below xmin never grows behind a reader's back:
    * ordered by (transaction_id, global_position), it is a prefix that only gets longer.
    */
-  async readAll({ after, limit }: ReadAllOptions): Promise<RecordedEvent[]> {
+  async readAll({ after, limit, streamPrefix = '' }: ReadAllOptions): Promise<RecordedEvent[]> {
     // Every stored position is above (0, 0), so that stands for "from the start".
     const from = after ?? { commit: 0n, prepare: 0n };
     const rows = await this.db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM ${this.s}.events
        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         AND starts_with(stream_id, $4)
        ORDER BY transaction_id, global_position
        LIMIT $3`,
-      [from.commit.toString(), from.prepare.toString(), limit],
+      [from.commit.toString(), from.prepare.toString(), limit, streamPrefix],
     );
     return rows.map(toRecordedEvent);
   }
@@ -268,6 +274,6 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     streamId: row.stream_id,
     revision: Number(row.stream_revision),
     position: toPosition(row),
-    recordedAt: row.recorded_at,
+    recordedAt: new Date(row.recorded_ms),
   };
 }

@@ -216,6 +216,22 @@ export function describeEventStoreContract(
         expect(ownedBy(tag, await store.readAll({ after: head, limit: 1000 }))).toEqual([]);
       });
 
+      it('reads only the streams of a streamPrefix, strictly after a position, at most limit events', async () => {
+        const tag = randomUUID();
+        const start = await store.headPosition();
+        await store.append(`${tag}-a`, newEvents(2), 'no_stream');
+        await store.append(`${randomUUID()}-other`, newEvents(3), 'no_stream');
+        await store.append(`${tag}-b`, newEvents(1), 'no_stream');
+        await store.append(`${tag}x-not-the-prefix`, newEvents(1), 'no_stream');
+        const wanted = [...(await store.readStream(`${tag}-a`)), ...(await store.readStream(`${tag}-b`))];
+        await eventually(async () => (await store.readAll({ after: start, limit: 100, streamPrefix: `${tag}-` })).length === 3);
+
+        const all = await store.readAll({ after: start, limit: 100, streamPrefix: `${tag}-` });
+        expect(all.map((event) => event.id)).toEqual(wanted.map((event) => event.id));
+        const page = await store.readAll({ after: wanted[0].position, limit: 1, streamPrefix: `${tag}-` });
+        expect(page.map((event) => event.id)).toEqual([wanted[1].id]);
+      });
+
       it('countEvents, where the adapter offers it, counts what readAll returns after a position', async () => {
         if (!store.countEvents) return;
         const start = await store.headPosition();
@@ -266,6 +282,56 @@ export function describeEventStoreContract(
         expect(after.mine.map((event) => event.id)).toEqual(later.map((event) => event.id));
         expect(before.errors).toEqual([]);
         expect(after.errors).toEqual([]);
+      });
+
+      it('hands each batch over with the position it reaches: its last event, without a streamPrefix', async () => {
+        const tag = randomUUID();
+        const start = await store.headPosition();
+        await store.append(`${tag}-a`, newEvents(3), 'no_stream');
+        const batches: Array<{ last?: GlobalPosition; through: GlobalPosition }> = [];
+        let mine = 0;
+        const subscription = store.subscribeToAll({
+          after: start,
+          batchSize: 2,
+          handler: async (events, through) => {
+            batches.push({ last: events.at(-1)?.position, through });
+            mine += ownedBy(tag, events).length;
+          },
+          onError: () => undefined,
+        });
+        await eventually(() => mine === 3);
+        await subscription.stop();
+
+        for (const batch of batches) expect(batch.through).toEqual(batch.last);
+      });
+
+      it('with a streamPrefix, delivers only those streams, and moves through past the others', async () => {
+        const tag = randomUUID();
+        const start = await store.headPosition();
+        await store.append(`${tag}-a`, newEvents(2), 'no_stream');
+        const mineBefore = await store.readStream(`${tag}-a`);
+        // More than a filtering server scans between two checkpoints (EventStoreDB: 32 by default).
+        const others = await store.append(`${randomUUID()}-other`, newEvents(100), 'no_stream');
+        const seen: RecordedEvent[] = [];
+        let through: GlobalPosition | undefined;
+        const errors: unknown[] = [];
+        const subscription = store.subscribeToAll({
+          after: start,
+          streamPrefix: `${tag}-`,
+          handler: async (events, reached) => {
+            seen.push(...events);
+            through = reached;
+          },
+          onError: (error) => errors.push(error),
+        });
+        await eventually(() => seen.length === 2 && through !== undefined && comparePositions(through, mineBefore[1].position) > 0);
+        await store.append(`${tag}-a`, newEvents(1), 1);
+        await eventually(() => seen.length === 3);
+        await subscription.stop();
+
+        expect(seen.map((event) => event.id)).toEqual((await store.readStream(`${tag}-a`)).map((event) => event.id));
+        expect(comparePositions(through!, others.position)).toBeGreaterThan(0);
+        expect(errors).toEqual([]);
       });
 
       it('stop() lets the batch in hand finish, then delivers nothing more', async () => {
