@@ -5,7 +5,7 @@ import type { EventStore } from '@kcflow/event-store/port';
 import { BudgetLedger } from '../budget/budget-ledger';
 import { applicationAggregate, programmeAggregate } from '../shared/aggregates';
 import { CommandContext } from '../shared/command-context';
-import { CommandLoop, loadStream } from '../shared/command-loop';
+import { CommandLoop } from '../shared/command-loop';
 import { PreconditionFailedError } from '../shared/errors';
 import { EVENT_STORE } from '../shared/tokens';
 import { CommandAnswer } from './application-view';
@@ -36,8 +36,10 @@ export class ApproveApplicationHandler implements ICommandHandler<ApproveApplica
 
   async execute({ applicationId, data, context }: ApproveApplicationCommand): Promise<CommandAnswer> {
     // 1. Decide on the application as it stands, so a refusal costs no budget write.
+    //    Read, not taken from what this process holds: the budget write of step 2 rests on it.
     const stream = applicationStream(applicationId);
-    const { state, revision } = await loadStream(this.store, applicationAggregate, stream);
+    const head = await this.loop.load(applicationAggregate, stream);
+    const { state, revision } = head;
     if (context.expectedRevision !== undefined && context.expectedRevision !== revision) {
       throw new PreconditionFailedError(context.expectedRevision, revision);
     }
@@ -61,6 +63,7 @@ export class ApproveApplicationHandler implements ICommandHandler<ApproveApplica
     try {
       const result = await this.loop.execute(applicationAggregate, stream, context, (s) =>
         s.status === 'approved' && sameDecision(s, data) ? [] : decideApplication(command, s),
+        { read: head },
       );
       const approved = result.state as Application;
       return { id: applicationId, revision: result.revision ?? 0, status: approved.status, paymentStatus: approved.paymentStatus };

@@ -26,7 +26,7 @@ export class BudgetLedger {
       programmeStream(programmeId),
       withoutIfMatch(context),
       (state) => decideProgramme({ type: 'CommitBudget', data: { applicationId, category, amount: decision.approvedAmount, decision } }, state),
-      loaded,
+      loaded && { read: loaded },
     );
   }
 
