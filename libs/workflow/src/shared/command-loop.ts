@@ -87,6 +87,15 @@ export class CommandLoop {
   }
 
   /**
+   * The head this process last read or appended for the stream, not read now: presumed
+   * current, not known to be. Fit for `execute(…, { presumed })`, whose append checks it, and
+   * for what a stream never changes once written.
+   */
+  held<State, Event extends DomainEventShape>(_aggregate: Aggregate<State, Event>, streamId: string): StreamHead<State> | undefined {
+    return this.loader.held<State>(streamId);
+  }
+
+  /**
    * `start`, when given, is used for the first attempt instead of reading the stream: the
    * append still expects its revision, so a stream that has moved on since is re-read.
    */
@@ -104,8 +113,8 @@ export class CommandLoop {
       const presumed = read ? undefined : start && 'presumed' in start ? start.presumed : this.loader.held<State>(streamId);
       if (presumed) {
         const result = await this.attempt(aggregate, streamId, context, decide, presumed, true);
+        // Not the stream's head: read it (for long streams, from the held head on, see StreamLoader).
         if (result !== STALE) return result;
-        this.loader.forget(streamId);
       } else if (read) {
         const result = await this.attempt(aggregate, streamId, context, decide, read, false);
         if (result !== STALE) return result;

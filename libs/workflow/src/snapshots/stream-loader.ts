@@ -146,11 +146,6 @@ export class StreamLoader {
     return this.recent.get(streamId) as StreamHead<State> | undefined;
   }
 
-  /** Drops the held head: it turned out not to be the stream's head. */
-  forget(streamId: string): void {
-    this.recent.delete(streamId);
-  }
-
   /** False once this process has seen the stream move on from `head` (an append in between): no use trying to append on it. */
   isLatestSeen(streamId: string, head: StreamHead<unknown>): boolean {
     const seen = this.recent.get(streamId);
