@@ -4,7 +4,9 @@
  *   the key was imported once);
  * - jose given a CryptoKey imported once, and JwtVerifier.verify, which now does that;
  * - per request with the rate limiter on: two verifications (limiter, then guard), as before,
- *   against JwtVerifier.verifyForRequest called by both, which verifies once.
+ *   against JwtVerifier.verifyForRequest called by both, which verifies once;
+ * - JwtVerifier.verify of a token it has accepted before (the client's next request), taken
+ *   from its cache of accepted tokens, against a full verification (that cache off).
  * Evidence for RESULTS.md; not part of `npm run bench`.
  */
 import { webcrypto } from 'node:crypto';
@@ -20,7 +22,9 @@ async function perCall(verify: () => Promise<unknown>, n = 20_000): Promise<numb
 
 async function main(): Promise<void> {
   const token = await signDevToken({ sub: 'bench-applicant', roles: ['applicant'] }, DEV_JWT_SECRET);
-  const verifier = new JwtVerifier({ jwtSecret: DEV_JWT_SECRET });
+  // Full verification every time, as before accepted tokens were kept.
+  const verifier = new JwtVerifier({ jwtSecret: DEV_JWT_SECRET }, { maxEntries: 0 });
+  const caching = new JwtVerifier({ jwtSecret: DEV_JWT_SECRET });
   const bytes = new TextEncoder().encode(DEV_JWT_SECRET);
   const key = await webcrypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
   const options = { requiredClaims: ['sub', 'exp'], clockTolerance: 30, algorithms: ['HS256'] };
@@ -28,6 +32,7 @@ async function main(): Promise<void> {
     const asBytes = await perCall(() => jwtVerify(token, bytes, options));
     const imported = await perCall(() => jwtVerify(token, key, options));
     const verify = await perCall(() => verifier.verify(token));
+    const cached = await perCall(() => caching.verify(token));
     const twice = await perCall(async () => {
       await jwtVerify(token, bytes, options);
       await jwtVerify(token, bytes, options);
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
     console.log(
       `round ${round}: per request, rate limiter + guard: before (2 checks, bytes) ${twice.toFixed(1)} µs; now (verifyForRequest, 1 check) ${once.toFixed(1)} µs (${(once / twice).toFixed(2)}×)`,
     );
+    console.log(`round ${round}: a token accepted before, from the cache: ${cached.toFixed(1)} µs (${(cached / verify).toFixed(3)}× a full JwtVerifier.verify)`);
   }
 }
 

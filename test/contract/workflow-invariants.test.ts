@@ -34,13 +34,22 @@ import {
 const PROGRAMME = 'HN-2024-model';
 const ALLOCATION = { advanced_equipment: 1_000_000_000, product_design: 200_000_000 };
 
-interface Real {
-  store: InMemoryEventStore;
-  ids: string[];
+/** The handlers of one api process, with its own CommandLoop (and so its own held stream heads). */
+interface Process {
   submit: SubmitApplicationHandler;
   approve: ApproveApplicationHandler;
   transition: TransitionApplicationHandler;
   programme: ChangeProgrammeHandler;
+}
+
+/**
+ * Two processes on one store, as behind a load balancer: a step goes to either, so a process
+ * often starts from a stream head the other has moved on from (CommandLoop.execute).
+ */
+interface Real extends Process {
+  store: InMemoryEventStore;
+  ids: string[];
+  processes: [Process, Process];
   clock: { tick(): void; now(): Date };
 }
 type Model = { applications: number };
@@ -51,17 +60,18 @@ async function system(): Promise<Real> {
   const store = new InMemoryEventStore();
   let now = Date.parse('2024-03-01T08:00:00Z');
   const clock = { tick: () => void (now += 60_000), now: () => new Date(now) };
-  const loop = new CommandLoop(store, clock);
-  const ledger = new BudgetLedger(loop);
-  const real: Real = {
-    store,
-    ids: [],
-    submit: new SubmitApplicationHandler(store, loop),
-    approve: new ApproveApplicationHandler(store, loop, ledger),
-    transition: new TransitionApplicationHandler(loop, ledger),
-    programme: new ChangeProgrammeHandler(loop),
-    clock,
+  const apiProcess = (): Process => {
+    const loop = new CommandLoop(store, clock);
+    const ledger = new BudgetLedger(loop);
+    return {
+      submit: new SubmitApplicationHandler(store, loop),
+      approve: new ApproveApplicationHandler(store, loop, ledger),
+      transition: new TransitionApplicationHandler(loop, ledger),
+      programme: new ChangeProgrammeHandler(loop),
+    };
   };
+  const processes: [Process, Process] = [apiProcess(), apiProcess()];
+  const real: Real = { store, ids: [], processes, ...processes[0], clock };
   await real.programme.execute(
     new ChangeProgrammeCommand(
       PROGRAMME,
@@ -130,10 +140,12 @@ class Step implements fc.AsyncCommand<Model, Real> {
 }
 
 const pick = (real: Real, i: number) => real.ids[i % real.ids.length];
+/** The process a step on application `i` goes to: either, whichever handled the application last. */
+const via = (real: Real, i: number) => real.processes[Math.floor(i / real.ids.length) % 2];
 const transition = (i: number, actor: string, role: string, command: Omit<Transition, 'actor'>): Action => (real) =>
-  real.transition.execute(new TransitionApplicationCommand(pick(real, i), { ...command, actor: { id: actor } } as Transition, context(actor, role)));
+  via(real, i).transition.execute(new TransitionApplicationCommand(pick(real, i), { ...command, actor: { id: actor } } as Transition, context(actor, role)));
 const approve = (i: number, decisionNumber: string, approvedAmount: number): Action => (real) =>
-  real.approve.execute(new ApproveApplicationCommand(pick(real, i), { decisionNumber, decisionDate: '2024-05-02', approvedAmount }, context('committee-1', 'committee')));
+  via(real, i).approve.execute(new ApproveApplicationCommand(pick(real, i), { decisionNumber, decisionDate: '2024-05-02', approvedAmount }, context('committee-1', 'committee')));
 
 const millions = (min: number, max: number) => fc.integer({ min, max }).map((n) => n * 1_000_000);
 const project = fc
@@ -150,7 +162,7 @@ const commandsOnce = [
         `submit ${category} ${p.requestedAmount}/${p.totalCost}`,
         async (real) => {
           const id = randomUUID();
-          await real.submit.execute(
+          await real.processes[real.ids.length % 2].submit.execute(
             new SubmitApplicationCommand(
               id,
               { programmeId: PROGRAMME, category: category as 'advanced_equipment', applicant: { name: 'HTX', taxCode: '0101234567', kind: 'cooperative', district: 'Chương Mỹ', commune: 'Phú Nghĩa' }, project: p },
@@ -196,7 +208,7 @@ const commandsOnce = [
     ([category, amount]) =>
       new Step(
         `allocate ${category} ${amount}`,
-        (real) => real.programme.execute(new ChangeProgrammeCommand(PROGRAMME, { type: 'AllocateBudget', data: { category: category as 'product_design', amount } }, context('admin-1', 'admin'))),
+        (real) => real.processes[real.ids.length % 2].programme.execute(new ChangeProgrammeCommand(PROGRAMME, { type: 'AllocateBudget', data: { category: category as 'product_design', amount } }, context('admin-1', 'admin'))),
         false,
       ),
   ),

@@ -279,17 +279,13 @@ describe('a programme through a plan year of approvals, on the command side', ()
     return { store, snapshots, programmeId };
   }
 
-  it('approval reads the programme once, and only the events since this process last saw it', async () => {
-    const store = new RecordingStore();
-    const loop = new CommandLoop(store, { now: () => new Date() }, new InMemorySnapshotStore());
-    const ledger = new BudgetLedger(loop);
-    await openProgramme(loop, 'HN-ONCE', 1_000_000_000);
+  const submitAndReview = async (store: RecordingStore, loop: CommandLoop, programmeId: string) => {
     const id = randomUUID();
     await new SubmitApplicationHandler(store, loop).execute(
       new SubmitApplicationCommand(
         id,
         {
-          programmeId: 'HN-ONCE',
+          programmeId,
           category: 'advanced_equipment',
           applicant: { name: 'HTX', taxCode: '0101234567', kind: 'cooperative', district: 'Chương Mỹ', commune: 'Phú Nghĩa' },
           project: { title: 'Máy', description: 'x', totalCost: 600_000_000, requestedAmount: 300_000_000, expectedOutcomes: {} },
@@ -297,20 +293,47 @@ describe('a programme through a plan year of approvals, on the command side', ()
         context('owner-1', 'applicant'),
       ),
     );
-    await new TransitionApplicationHandler(loop, ledger).execute(
+    await new TransitionApplicationHandler(loop, new BudgetLedger(loop)).execute(
       new TransitionApplicationCommand(id, { type: 'ReviewApplication', actor: { id: 'reviewer-1' }, data: { score: 85, recommendation: 'approve' } }, context('reviewer-1', 'reviewer')),
     );
-    store.reads = [];
-
-    await new ApproveApplicationHandler(store, loop, ledger).execute(
+    return id;
+  };
+  const approve = (store: RecordingStore, loop: CommandLoop, id: string) =>
+    new ApproveApplicationHandler(store, loop, new BudgetLedger(loop)).execute(
       new ApproveApplicationCommand(id, { decisionNumber: 'QĐ-1', decisionDate: '2024-05-02', approvedAmount: 300_000_000 }, context('committee-1', 'committee')),
     );
 
-    const reads = store.readsOf(programmeStream('HN-ONCE'));
-    const opened = (await programmeEvents(store, 'HN-ONCE')).length;
-    expect(reads).toEqual([{ streamId: programmeStream('HN-ONCE'), options: { fromRevision: opened - 2 } }]);
+  it('approval takes the programme from the head this process holds, without reading it', async () => {
+    const store = new RecordingStore();
+    const loop = new CommandLoop(store, { now: () => new Date() }, new InMemorySnapshotStore());
+    await openProgramme(loop, 'HN-ONCE', 1_000_000_000);
+    const id = await submitAndReview(store, loop, 'HN-ONCE');
+    store.reads = [];
+
+    await approve(store, loop, id);
+
+    expect(store.readsOf(programmeStream('HN-ONCE'))).toEqual([]);
     const programme = await fullFold(store, 'HN-ONCE');
     expect(programme.status === 'open' && programme.commitments[id].committed).toBe(300_000_000);
+  });
+
+  it('a process behind on the programme reads only the events since the head it holds, and commits on them', async () => {
+    const store = new RecordingStore();
+    const snapshots = new InMemorySnapshotStore();
+    const behind = new CommandLoop(store, { now: () => new Date() }, snapshots);
+    const ahead = new BudgetLedger(new CommandLoop(store, { now: () => new Date() }, snapshots));
+    await openProgramme(behind, 'HN-BEHIND', 1_000_000_000);
+    const id = await submitAndReview(store, behind, 'HN-BEHIND'); // reads the programme: holds its head
+    const held = (await programmeEvents(store, 'HN-BEHIND')).length - 1;
+    for (let i = 0; i < 3; i++) await ahead.commit('HN-BEHIND', `other-${i}`, 'advanced_equipment', decision(1_000), admin);
+    store.reads = [];
+
+    await approve(store, behind, id);
+
+    // The commitment decided on the held head is refused at the append; the stream is then read from that head on.
+    expect(store.readsOf(programmeStream('HN-BEHIND'))).toEqual([{ streamId: programmeStream('HN-BEHIND'), options: { fromRevision: held } }]);
+    const programme = await fullFold(store, 'HN-BEHIND');
+    expect(programme.status === 'open' && Object.keys(programme.commitments).sort()).toEqual([id, 'other-0', 'other-1', 'other-2'].sort());
   });
 
   it('a process that starts later loads the programme from its latest snapshot, to the same state', async () => {

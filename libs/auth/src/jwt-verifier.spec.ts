@@ -194,3 +194,102 @@ describe('JwtVerifier with an identity provider key set (RS256)', () => {
     expect(() => new JwtVerifier({ jwksUrl, issuer })).toThrow(/issuer and audience/);
   });
 });
+
+describe('JwtVerifier: accepted tokens are kept for a while, refusals never', () => {
+  let clock = 0;
+  const now = () => clock;
+  /** Counts the full verifications (signature and claims) the verifier makes. */
+  const fullChecks = (verifier: JwtVerifier) => jest.spyOn(verifier as unknown as { verifyJwt(token: string): Promise<unknown> }, 'verifyJwt');
+  const seconds = (ms: number) => Math.floor(ms / 1000);
+
+  beforeEach(() => {
+    clock = Date.now();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('verifies a token in full once, then takes the same token on trust within the time to live', async () => {
+    const verifier = new JwtVerifier({ jwtSecret: DEV_JWT_SECRET }, { ttlMs: 60_000, now });
+    const token = await signDevToken({ sub: 'alice', roles: ['finance'] }, DEV_JWT_SECRET);
+    const checks = fullChecks(verifier);
+    await expect(verifier.verify(token)).resolves.toEqual({ id: 'alice', roles: ['finance'] });
+    clock += 59_000;
+    await expect(verifier.verify(token)).resolves.toEqual({ id: 'alice', roles: ['finance'] });
+    expect(checks).toHaveBeenCalledTimes(1);
+    clock += 1_000; // the time to live is over: verified in full again
+    await expect(verifier.verify(token)).resolves.toEqual({ id: 'alice', roles: ['finance'] });
+    expect(checks).toHaveBeenCalledTimes(2);
+  });
+
+  it('never takes a token on trust past its expiry: it is verified again, and refused', async () => {
+    const verifier = new JwtVerifier({ jwtSecret: DEV_JWT_SECRET }, { ttlMs: 600_000, now });
+    const exp = seconds(clock) + 10;
+    const token = await hs256({ sub: 'alice', roles: ['admin'], exp });
+    await expect(verifier.verify(token)).resolves.toEqual({ id: 'alice', roles: ['admin'] });
+    const checks = fullChecks(verifier);
+    clock = exp * 1000 - 1;
+    await expect(verifier.verify(token)).resolves.toEqual({ id: 'alice', roles: ['admin'] });
+    expect(checks).toHaveBeenCalledTimes(0);
+    clock = exp * 1000; // from "exp" on, only a full verification (with its clock tolerance) decides
+    await verifier.verify(token);
+    expect(checks).toHaveBeenCalledTimes(1);
+    // jose reads the real clock: beyond the tolerance it refuses, and nothing of the earlier acceptance helps.
+    jest.useFakeTimers({ now: (exp + 31) * 1000, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      clock = (exp + 31) * 1000;
+      expect(await refusal(verifier, token)).toBe('token has expired');
+      expect(await refusal(verifier, token)).toBe('token has expired');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('keeps no refusal: a refused token is verified in full every time', async () => {
+    const verifier = new JwtVerifier({ jwtSecret: DEV_JWT_SECRET }, { now });
+    const forged = await signDevToken({ sub: 'mallory', roles: ['admin'] }, 'another-secret-of-at-least-32-characters');
+    const checks = fullChecks(verifier);
+    expect(await refusal(verifier, forged)).toBe('signature verification failed');
+    expect(await refusal(verifier, forged)).toBe('signature verification failed');
+    expect(checks).toHaveBeenCalledTimes(2);
+  });
+
+  it('trusts only the very same string: a token differing in one character is verified, and refused', async () => {
+    const verifier = new JwtVerifier({ jwtSecret: DEV_JWT_SECRET }, { now });
+    const token = await signDevToken({ sub: 'alice', roles: ['admin'] }, DEV_JWT_SECRET);
+    await verifier.verify(token);
+    const [header, payload, signature] = token.split('.');
+    const escalated = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'mallory' })).toString('base64url');
+    expect(await refusal(verifier, `${header}.${escalated}.${signature}`)).toBe('signature verification failed');
+    expect(await refusal(verifier, `${token}x`)).toMatch(/signature verification failed|malformed token/);
+  });
+
+  it('keeps at most maxEntries tokens, dropping the oldest', async () => {
+    const verifier = new JwtVerifier({ jwtSecret: DEV_JWT_SECRET }, { maxEntries: 2, now });
+    const tokens = await Promise.all(['a', 'b', 'c'].map((sub) => signDevToken({ sub, roles: ['reviewer'] }, DEV_JWT_SECRET)));
+    for (const token of tokens) await verifier.verify(token);
+    const checks = fullChecks(verifier);
+    await verifier.verify(tokens[2]);
+    await verifier.verify(tokens[1]);
+    expect(checks).toHaveBeenCalledTimes(0);
+    await verifier.verify(tokens[0]); // dropped to make room for the third
+    expect(checks).toHaveBeenCalledTimes(1);
+    expect((verifier as unknown as { accepted: Map<string, unknown> }).accepted.size).toBe(2);
+  });
+
+  it('with maxEntries 0, verifies every time', async () => {
+    const verifier = new JwtVerifier({ jwtSecret: DEV_JWT_SECRET }, { maxEntries: 0, now });
+    const token = await signDevToken({ sub: 'alice', roles: ['admin'] }, DEV_JWT_SECRET);
+    const checks = fullChecks(verifier);
+    await verifier.verify(token);
+    await verifier.verify(token);
+    expect(checks).toHaveBeenCalledTimes(2);
+  });
+
+  it('hands every request the same actor, which none can change for the others', async () => {
+    const verifier = new JwtVerifier({ jwtSecret: DEV_JWT_SECRET }, { now });
+    const token = await signDevToken({ sub: 'alice', roles: ['applicant'] }, DEV_JWT_SECRET);
+    const actor = await verifier.verify(token);
+    expect(() => actor.roles.push('admin')).toThrow(TypeError);
+    expect(() => Object.assign(actor, { id: 'mallory' })).toThrow(TypeError);
+    await expect(verifier.verify(token)).resolves.toEqual({ id: 'alice', roles: ['applicant'] });
+  });
+});

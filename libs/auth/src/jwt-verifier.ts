@@ -12,6 +12,21 @@ export interface AuthOptions {
   audience?: string;
 }
 
+/** Bounds of the cache of accepted tokens (see JwtVerifier.verifyToken). */
+export interface TokenCacheOptions {
+  /** Tokens kept at most; the oldest goes first. 0 turns the cache off. */
+  maxEntries?: number;
+  /** How long an accepted token is taken on trust, at most, before it is verified again. */
+  ttlMs?: number;
+  /** Milliseconds since the epoch (tests pass a clock of their own). */
+  now?: () => number;
+}
+
+const TOKEN_CACHE_ENTRIES = 10_000;
+// Short enough that a key the identity provider drops stops being honoured within a minute
+// (jose itself keeps the fetched key set for up to ten).
+const TOKEN_CACHE_TTL_MS = 60_000;
+
 /** The token was presented but cannot be trusted. `reason` is safe to show; it never holds the token. */
 export class InvalidTokenError extends Error {
   constructor(readonly reason: string) {
@@ -41,8 +56,15 @@ export class JwtVerifier {
   readonly mode: 'dev-secret' | 'jwks';
   private readonly verifyJwt: (token: string) => Promise<JWTPayload>;
   private readonly verdicts = new WeakMap<object, { token: string; verdict: Promise<Verified> }>();
+  private readonly accepted = new Map<string, { verified: Verified; until: number }>();
+  private readonly maxAccepted: number;
+  private readonly acceptedTtlMs: number;
+  private readonly now: () => number;
 
-  constructor(options: AuthOptions) {
+  constructor(options: AuthOptions, cache: TokenCacheOptions = {}) {
+    this.maxAccepted = cache.maxEntries ?? TOKEN_CACHE_ENTRIES;
+    this.acceptedTtlMs = cache.ttlMs ?? TOKEN_CACHE_TTL_MS;
+    this.now = cache.now ?? (() => Date.now());
     // A token without expiry would be a credential for ever.
     const common: JWTVerifyOptions = { requiredClaims: ['sub', 'exp'], clockTolerance: CLOCK_TOLERANCE_SECONDS };
     if (options.jwksUrl) {
@@ -87,7 +109,19 @@ export class JwtVerifier {
     return (await verdict).actor;
   }
 
+  /**
+   * A client sends the same token with every request for the token's lifetime, so a token
+   * accepted once is taken on trust for a while: only the exact same string, never past its
+   * "exp" (the clock tolerance is left to a full verification), and for at most `ttlMs`, so
+   * that a key rotation or a key dropped from the key set takes effect. Refusals are never
+   * kept: every token not accepted before is verified in full.
+   */
   private async verifyToken(token: string): Promise<Verified> {
+    const known = this.accepted.get(token);
+    if (known !== undefined) {
+      if (this.now() < known.until) return known.verified;
+      this.accepted.delete(token);
+    }
     let payload: JWTPayload;
     try {
       payload = await this.verifyJwt(token);
@@ -95,7 +129,20 @@ export class JwtVerifier {
       throw classifyJoseError(error);
     }
     // jose checked that "exp" (a required claim) is a number.
-    return { actor: actorFromClaims(payload), expiresAt: payload.exp! };
+    const verified = { actor: actorFromClaims(payload), expiresAt: payload.exp! };
+    this.accept(token, verified);
+    return verified;
+  }
+
+  private accept(token: string, verified: Verified): void {
+    if (this.maxAccepted === 0) return;
+    // One actor object now serves many requests: none of them may change it for the others.
+    Object.freeze(verified.actor.roles);
+    Object.freeze(verified.actor);
+    const until = Math.min(this.now() + this.acceptedTtlMs, verified.expiresAt * 1000);
+    this.accepted.delete(token);
+    while (this.accepted.size >= this.maxAccepted) this.accepted.delete(this.accepted.keys().next().value as string);
+    this.accepted.set(token, { verified, until });
   }
 }
 

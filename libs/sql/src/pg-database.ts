@@ -1,5 +1,23 @@
-import { Pool } from 'pg';
-import { SqlDatabase, SqlQueryable } from './sql-database';
+import { createHash } from 'node:crypto';
+import { Pool, QueryConfig } from 'pg';
+import { QueryOptions, SqlDatabase, SqlQueryable } from './sql-database';
+
+/**
+ * A statement `reuse`d is sent as a named prepared statement: PostgreSQL parses and plans it
+ * once per connection instead of on every call, which on a busy server is a good part of a
+ * short statement's cost. The name is a digest of the text, so one text always has one name
+ * (pg refuses a name reused for another text) and the names stay as few as the texts.
+ */
+const names = new Map<string, string>();
+function statement(sql: string, params: readonly unknown[], options: QueryOptions | undefined): QueryConfig {
+  if (!options?.reuse) return { text: sql, values: [...params] };
+  let name = names.get(sql);
+  if (name === undefined) {
+    name = `kcflow_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
+    names.set(sql, name);
+  }
+  return { name, text: sql, values: [...params] };
+}
 
 /** SqlDatabase on a real PostgreSQL server, through a `pg` connection pool. */
 export class PgDatabase implements SqlDatabase {
@@ -13,8 +31,8 @@ export class PgDatabase implements SqlDatabase {
     this.pool.on('error', (error) => process.emitWarning(error));
   }
 
-  async query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    const result = await this.pool.query(sql, [...params]);
+  async query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<Row[]> {
+    const result = await this.pool.query(statement(sql, params, options));
     return result.rows as Row[];
   }
 
@@ -22,8 +40,8 @@ export class PgDatabase implements SqlDatabase {
     // BEGIN, the work and COMMIT must all run on the same connection.
     const client = await this.pool.connect();
     const tx: SqlQueryable = {
-      query: async <Row>(sql: string, params: readonly unknown[] = []) =>
-        (await client.query(sql, [...params])).rows as Row[],
+      query: async <Row>(sql: string, params: readonly unknown[] = [], options?: QueryOptions) =>
+        (await client.query(statement(sql, params, options))).rows as Row[],
     };
     let broken: Error | undefined;
     try {

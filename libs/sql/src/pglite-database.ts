@@ -1,5 +1,5 @@
 import { PGlite, types } from '@electric-sql/pglite';
-import { SqlDatabase, SqlQueryable } from './sql-database';
+import { QueryOptions, SqlDatabase, SqlQueryable } from './sql-database';
 
 /**
  * SqlDatabase on embedded PGlite: PostgreSQL compiled to WebAssembly, running in this
@@ -22,7 +22,8 @@ export class PgliteDatabase implements SqlDatabase {
     return new PgliteDatabase(pglite);
   }
 
-  async query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+  /** `options.reuse` changes nothing here: PGlite parses every statement anyway. */
+  async query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], _options?: QueryOptions): Promise<Row[]> {
     return (await this.pglite.query<Row>(sql, [...params])).rows;
   }
 

@@ -5,7 +5,16 @@
  * exceed Number.MAX_SAFE_INTEGER), json and jsonb parsed, timestamptz as Date.
  */
 export interface SqlQueryable {
-  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<Row[]>;
+}
+
+export interface QueryOptions {
+  /**
+   * The statement runs again and again with the same text (a store's append or stream read):
+   * the server may keep it parsed and planned on each connection, so that only its
+   * parameters travel and are bound the next time. Off for statements whose text varies.
+   */
+  reuse?: boolean;
 }
 
 export interface SqlDatabase extends SqlQueryable {

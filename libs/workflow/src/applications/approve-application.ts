@@ -1,11 +1,12 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
-import { Application, applicationStream, decideApplication, DomainError, programmeStream } from '@kcflow/domain';
+import { Application, applicationStream, decideApplication, DomainError, ProgrammeState, programmeStream } from '@kcflow/domain';
 import type { EventStore } from '@kcflow/event-store/port';
 import { BudgetLedger } from '../budget/budget-ledger';
 import { applicationAggregate, programmeAggregate } from '../shared/aggregates';
 import { CommandContext } from '../shared/command-context';
-import { CommandLoop, loadStream } from '../shared/command-loop';
+import { CommandLoop } from '../shared/command-loop';
+import type { StreamHead } from '../snapshots/stream-loader';
 import { PreconditionFailedError } from '../shared/errors';
 import { EVENT_STORE } from '../shared/tokens';
 import { CommandAnswer } from './application-view';
@@ -36,8 +37,10 @@ export class ApproveApplicationHandler implements ICommandHandler<ApproveApplica
 
   async execute({ applicationId, data, context }: ApproveApplicationCommand): Promise<CommandAnswer> {
     // 1. Decide on the application as it stands, so a refusal costs no budget write.
+    //    Read, not taken from what this process holds: the budget write of step 2 rests on it.
     const stream = applicationStream(applicationId);
-    const { state, revision } = await loadStream(this.store, applicationAggregate, stream);
+    const head = await this.loop.load(applicationAggregate, stream);
+    const { state, revision } = head;
     if (context.expectedRevision !== undefined && context.expectedRevision !== revision) {
       throw new PreconditionFailedError(context.expectedRevision, revision);
     }
@@ -46,21 +49,25 @@ export class ApproveApplicationHandler implements ICommandHandler<ApproveApplica
       // The same decision again (a retry after a lost answer): nothing more to write.
       return { id: applicationId, revision: revision ?? 0, status: state.status, paymentStatus: state.paymentStatus };
     }
-    // The programme is read once: its advance share now, its ledger in step 2.
-    const programme = state.status === 'none' ? undefined : await this.loop.load(programmeAggregate, programmeStream(state.programmeId));
-    const advanceShare = programme?.state.status === 'open' ? programme.state.advanceShare : 0;
+    // The programme, for its advance share now and its ledger in step 2. The head this process
+    // holds will do: the advance share is fixed when a programme opens, and the commitment's
+    // append checks that the ledger it was decided on is current. Else it is read, once.
+    const programme = state.status === 'none' ? undefined : await this.programme(state.programmeId);
+    const advanceShare = programme?.head.state.status === 'open' ? programme.head.state.advanceShare : 0;
     const command = { type: 'ApproveApplication' as const, actor, data: { ...data, advanceShare } };
     decideApplication(command, state);
     const application = state as Application;
 
     // 2. Commit the budget.
     const decision = { ...data, approvedBy: context.actorId };
-    await this.ledger.commit(application.programmeId, applicationId, application.category, decision, context, programme);
+    const start = programme && (programme.held ? { presumed: programme.head } : { read: programme.head });
+    await this.ledger.commit(application.programmeId, applicationId, application.category, decision, context, start);
 
     // 3. Record the decision; if that is refused, hand the money back.
     try {
       const result = await this.loop.execute(applicationAggregate, stream, context, (s) =>
         s.status === 'approved' && sameDecision(s, data) ? [] : decideApplication(command, s),
+        { read: head },
       );
       const approved = result.state as Application;
       return { id: applicationId, revision: result.revision ?? 0, status: approved.status, paymentStatus: approved.paymentStatus };
@@ -70,6 +77,13 @@ export class ApproveApplicationHandler implements ICommandHandler<ApproveApplica
       }
       throw error;
     }
+  }
+
+  private async programme(programmeId: string): Promise<{ head: StreamHead<ProgrammeState>; held: boolean }> {
+    const stream = programmeStream(programmeId);
+    const held = this.loop.held(programmeAggregate, stream);
+    if (held?.state.status === 'open') return { head: held, held: true };
+    return { head: await this.loop.load(programmeAggregate, stream), held: false };
   }
 }
 

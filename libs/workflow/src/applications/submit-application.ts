@@ -4,7 +4,7 @@ import { Applicant, applicationStream, Category, decideApplication, Project, pro
 import type { EventStore } from '@kcflow/event-store/port';
 import { applicationAggregate, programmeAggregate } from '../shared/aggregates';
 import { CommandContext } from '../shared/command-context';
-import { CommandLoop } from '../shared/command-loop';
+import { CommandLoop, newStream } from '../shared/command-loop';
 import { EVENT_STORE } from '../shared/tokens';
 import { CommandAnswer } from './application-view';
 
@@ -42,6 +42,8 @@ export class SubmitApplicationHandler implements ICommandHandler<SubmitApplicati
         },
         state,
       ),
+      // The id was made up just now, so the stream is taken not to exist without reading it; the append checks that.
+      { presumed: newStream(applicationAggregate) },
     );
     return { id: applicationId, revision: revision ?? 0, status: 'submitted' };
   }

@@ -1,7 +1,6 @@
 import { ApprovalDecision, Category, decideProgramme, ProgrammeState, programmeStream } from '@kcflow/domain';
-import type { StreamHead } from '../snapshots/stream-loader';
 import { CommandContext } from '../shared/command-context';
-import { CommandLoop } from '../shared/command-loop';
+import { CommandLoop, Start } from '../shared/command-loop';
 import { programmeAggregate } from '../shared/aggregates';
 
 /**
@@ -12,21 +11,21 @@ import { programmeAggregate } from '../shared/aggregates';
 export class BudgetLedger {
   constructor(private readonly loop: CommandLoop) {}
 
-  /** `loaded`: the programme as the caller has just read it (CommandLoop.load), so it is not read twice. */
+  /** `start`: the programme as the caller has it already (CommandLoop.execute), so it is not read twice. */
   commit(
     programmeId: string,
     applicationId: string,
     category: Category,
     decision: ApprovalDecision,
     context: CommandContext,
-    loaded?: StreamHead<ProgrammeState>,
+    start?: Start<ProgrammeState>,
   ) {
     return this.loop.execute(
       programmeAggregate,
       programmeStream(programmeId),
       withoutIfMatch(context),
       (state) => decideProgramme({ type: 'CommitBudget', data: { applicationId, category, amount: decision.approvedAmount, decision } }, state),
-      loaded,
+      start,
     );
   }
 

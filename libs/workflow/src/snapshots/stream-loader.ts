@@ -102,6 +102,10 @@ export function foldWithSnapshots<State, Event extends DomainEventShape>(
  * Whichever it was, the events after that point are read and folded on, so the state always
  * reflects every event stored. Snapshots are written here, best effort, when a load or an
  * append has folded `every` events or more beyond the last one; a failed write changes nothing.
+ *
+ * It also holds, for every stream, the head this process last read or appended (`held`):
+ * CommandLoop starts a command from it without reading, and trusts it only through the
+ * append's expected revision.
  */
 export class StreamLoader {
   private readonly recent = new Map<string, StreamHead<unknown>>();
@@ -109,11 +113,15 @@ export class StreamLoader {
   constructor(
     private readonly store: EventStore,
     private readonly snapshots?: SnapshotStore,
-    private readonly capacity = 256,
+    private readonly capacity = 4_096,
   ) {}
 
   async load<State, Event extends DomainEventShape>(aggregate: Aggregate<State, Event>, streamId: string): Promise<StreamHead<State>> {
-    if (!aggregate.snapshots?.loadOnCommand) return this.fromStart(aggregate, streamId);
+    if (!aggregate.snapshots?.loadOnCommand) {
+      const head = await this.fromStart(aggregate, streamId);
+      if (head.revision !== undefined) this.keep(streamId, head);
+      return head;
+    }
     // 1. What this process saw last.
     const seen = this.recent.get(streamId) as StreamHead<State> | undefined;
     if (seen?.revision !== undefined) {
@@ -130,23 +138,31 @@ export class StreamLoader {
     return this.remember(aggregate, streamId, await this.fromStart(aggregate, streamId), -1);
   }
 
+  /**
+   * The head this process last read or appended for the stream, if it still holds one. Not
+   * read now: another process may have appended since, so it is only presumed current.
+   */
+  held<State>(streamId: string): StreamHead<State> | undefined {
+    return this.recent.get(streamId) as StreamHead<State> | undefined;
+  }
+
   /** False once this process has seen the stream move on from `head` (an append in between): no use trying to append on it. */
   isLatestSeen(streamId: string, head: StreamHead<unknown>): boolean {
     const seen = this.recent.get(streamId);
     return seen === undefined || seen.revision === head.revision;
   }
 
-  /** After an append: keeps the new head, and snapshots it if that is due. */
+  /** After an append: holds the new head, and snapshots it if that is due. */
   async appended<State, Event extends DomainEventShape>(
     aggregate: Aggregate<State, Event>,
     streamId: string,
     before: StreamHead<State>,
     after: StreamHead<State>,
   ): Promise<void> {
+    this.keep(streamId, after);
     if (!aggregate.snapshots) return;
     const every = aggregate.snapshots.every;
     const crossed = Math.floor(((after.revision ?? -1) + 1) / every) > Math.floor(((before.revision ?? -1) + 1) / every);
-    if (aggregate.snapshots.loadOnCommand) this.keep(streamId, after);
     if (crossed) await this.snapshot(aggregate, streamId, after);
   }
 
