@@ -7,7 +7,7 @@ import { SqlDatabase, SqlQueryable, quoteSchema } from '@kcflow/sql';
  * checkpoint, so rows and checkpoint move together. Delivery is still at-least-once (a crash
  * after COMMIT but before the subscription learns of it, two runners, a checkpoint moved back
  * for a rebuild), so a projection must give the same rows when events come again: see
- * `firstDeliveries`.
+ * `firstDeliveries` and `handleBatch`.
  */
 export interface Projection {
   readonly name: string;
@@ -15,12 +15,32 @@ export interface Projection {
   readonly tables: readonly string[];
   /** Creates the tables if they are missing; safe to run at every start. */
   migrate(db: SqlQueryable, schema: string): Promise<void>;
-  /**
-   * Applies `events` (in global order) with a few set-wise statements rather than a few per
-   * event: per-statement round trips were nearly all of a rebuild's time (bench/RESULTS.md,
-   * section 3). The rows must not depend on how the events are cut into batches.
-   */
-  handleBatch(tx: SqlQueryable, events: readonly RecordedEvent[], schema: string): Promise<void>;
+  /** The events that change its rows: only theirs move its stream marks. */
+  applies(event: RecordedEvent): boolean;
+  /** An empty fold, to take events delivered for the first time and write what they change. */
+  fold(): ProjectionFold;
+}
+
+/**
+ * The events of a batch folded in memory into the rows they change, then written with a few
+ * set-wise statements rather than a few per event: per-statement round trips were nearly all
+ * of a rebuild's time (bench/RESULTS.md, section 3). The rows must not depend on how the events
+ * are cut into folds; the contract tests cut the same events in several ways.
+ */
+export interface ProjectionFold {
+  /** Takes the next event, in global order, delivered for the first time. */
+  add(event: RecordedEvent): void;
+  /** Rows held in memory: what a rebuild bounds (rebuildProjections, rowsPerWrite). */
+  readonly rows: number;
+  /** Writes the rows: UPDATEs those that exist, INSERTs those the events create. */
+  write(tx: SqlQueryable, schema: string): Promise<void>;
+}
+
+/** Applies a batch of events: marks the first deliveries, folds them and writes the rows. */
+export async function handleBatch(tx: SqlQueryable, projection: Projection, events: readonly RecordedEvent[], schema: string): Promise<void> {
+  const fold = projection.fold();
+  for (const event of await firstDeliveries(tx, schema, projection.name, events.filter((event) => projection.applies(event)))) fold.add(event);
+  await fold.write(tx, schema);
 }
 
 /**
@@ -93,7 +113,7 @@ export async function failingEvent(
     .transaction(async (tx) => {
       for (const event of events) {
         try {
-          await projection.handleBatch(tx, [event], schema);
+          await handleBatch(tx, projection, [event], schema);
         } catch {
           failing = event;
           break;

@@ -1,6 +1,6 @@
 import { EventStore, GlobalPosition, RecordedEvent, comparePositions, formatPosition, parsePosition } from '@kcflow/event-store';
 import { SqlDatabase, SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection, failingEvent } from './projection';
+import { Projection, failingEvent, handleBatch } from './projection';
 
 /**
  * The lock that keeps a projection's batches and a rebuild's switch-over apart. The runner
@@ -192,7 +192,7 @@ class BatchFailed extends Error {
 
 async function apply(tx: SqlQueryable, schema: string, projection: Projection, events: readonly RecordedEvent[]): Promise<void> {
   try {
-    await projection.handleBatch(tx, events, schema);
+    await handleBatch(tx, projection, events, schema);
   } catch (error) {
     throw new BatchFailed(projection, events, error);
   }

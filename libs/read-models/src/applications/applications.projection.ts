@@ -1,7 +1,7 @@
 import { ApplicationEvent } from '@kcflow/domain';
 import { RecordedEvent } from '@kcflow/event-store';
 import { SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection, firstDeliveries, idInStream, migrateStreamRevisions, occurredAt, streamRevisionsTable, unnestRows } from '../projection';
+import { Projection, ProjectionFold, idInStream, insertRows, migrateStreamRevisions, occurredAt, streamRevisionsTable, unnestRows } from '../projection';
 import { foldForSearch } from './search-text';
 
 const NAME = 'applications';
@@ -45,33 +45,14 @@ export const applicationsProjection: Projection = {
     await migrateStreamRevisions(db, schema, NAME);
   },
 
-  async handleBatch(tx, events, schema) {
-    const fresh = await firstDeliveries(tx, schema, NAME, events.filter((event) => idInStream(event.streamId, 'application') !== undefined));
-    const submissions: Submitted[] = [];
-    const changes = new Map<string, Change>();
-    for (const recorded of fresh) {
-      const event = recorded as RecordedEvent & ApplicationEvent;
-      const id = idInStream(event.streamId, 'application')!;
-      if (event.type === 'ApplicationSubmitted') {
-        submissions.push(event);
-        // Events before a submission found no row to change (or the INSERT fails, as it should).
-        changes.delete(id);
-        continue;
-      }
-      const change = changes.get(id) ?? { id, revision: event.revision, updatedAt: occurredAt(event), disbursed: 0 };
-      changes.set(id, evolve(change, event));
-    }
-    // The submitted rows first, so that the changes of later events in the batch apply to them.
-    const table = `${quoteSchema(schema)}.applications`;
-    await insertSubmitted(tx, table, submissions);
-    await applyChanges(tx, table, [...changes.values()]);
-  },
+  applies: (event) => idInStream(event.streamId, 'application') !== undefined,
+  fold: foldApplications,
 };
 
 type Submitted = RecordedEvent & Extract<ApplicationEvent, { type: 'ApplicationSubmitted' }>;
 
 /**
- * What a batch's events change in an application's row: each field the last event that set it
+ * What events change in an application's row: each field the last event that set it
  * (undefined: unchanged), and the disbursements added up.
  */
 interface Change {
@@ -85,76 +66,136 @@ interface Change {
   score?: number;
   approvedAmount?: number;
   disbursed: number;
-  /** Set by a disbursement: the amount approved in this batch before it, if any, which it is measured against. */
+  /** Set by a disbursement: the amount approved in this fold before it, if any, which it is measured against. */
   paid?: { approvedAmount: number | undefined };
 }
 
-/** The change after one more event: every event moves the row's revision and time. */
+/** An application in a fold: its submission if the fold has it, and what the events after it change. */
+interface Entry {
+  submitted?: Submitted;
+  change: Change;
+}
+
+/**
+ * An application submitted in this fold is INSERTed once, as all its events in the fold leave
+ * it; one submitted before is UPDATEd with what its events change.
+ */
+function foldApplications(): ProjectionFold {
+  const entries = new Map<string, Entry>();
+  // In order, all of them: a second submission of an application fails the INSERT, as it should.
+  const submissions: Entry[] = [];
+  return {
+    get rows() {
+      return entries.size;
+    },
+    add(recorded) {
+      const event = recorded as RecordedEvent & ApplicationEvent;
+      const id = idInStream(event.streamId, 'application')!;
+      const change = { id, revision: event.revision, updatedAt: occurredAt(event), disbursed: 0 };
+      if (event.type === 'ApplicationSubmitted') {
+        // Events before a submission found no row to change (or the INSERT fails, as it should).
+        const entry = { submitted: event, change };
+        entries.set(id, entry);
+        submissions.push(entry);
+        return;
+      }
+      const entry = entries.get(id);
+      if (entry) evolve(entry.change, event);
+      else entries.set(id, { change: evolve(change, event) });
+    },
+    async write(tx, schema) {
+      const table = `${quoteSchema(schema)}.applications`;
+      await insertSubmitted(tx, table, submissions);
+      await applyChanges(tx, table, [...entries.values()].flatMap((entry) => (entry.submitted ? [] : [entry.change])));
+    },
+  };
+}
+
+/** The change after one more event, changed in place: every event moves the row's revision and time. */
 function evolve(change: Change, event: RecordedEvent & ApplicationEvent): Change {
-  const next = { ...change, revision: event.revision, updatedAt: occurredAt(event) };
+  change.revision = event.revision;
+  change.updatedAt = occurredAt(event);
   switch (event.type) {
     case 'ApplicationSubmitted':
     case 'ReviewerRecused':
-      return next;
+      break;
     case 'RevisionRequested':
-      return { ...next, status: 'revision_requested' };
+      change.status = 'revision_requested';
+      break;
     case 'ApplicationAmended': {
       const { title, totalCost, requestedAmount } = event.data.project;
-      return { ...next, status: 'submitted', title, totalCost, requestedAmount };
+      Object.assign(change, { status: 'submitted', title, totalCost, requestedAmount });
+      break;
     }
     case 'ApplicationReviewed':
-      return { ...next, status: 'reviewed', score: event.data.score };
+      Object.assign(change, { status: 'reviewed', score: event.data.score });
+      break;
     case 'ApplicationApproved':
-      return { ...next, status: 'approved', approvedAmount: event.data.approvedAmount };
+      Object.assign(change, { status: 'approved', approvedAmount: event.data.approvedAmount });
+      break;
     case 'ApplicationRejected':
-      return { ...next, status: 'rejected' };
+      change.status = 'rejected';
+      break;
     case 'ApplicationWithdrawn':
-      return { ...next, status: 'withdrawn' };
+      change.status = 'withdrawn';
+      break;
     case 'FundsDisbursed':
-      return { ...next, disbursed: next.disbursed + event.data.amount, paid: { approvedAmount: next.approvedAmount } };
+      change.disbursed += event.data.amount;
+      change.paid = { approvedAmount: change.approvedAmount };
+      break;
     case 'OutcomeEvaluated':
-      return { ...next, status: 'evaluated' };
+      change.status = 'evaluated';
+      break;
     case 'ApplicationClosed':
-      return { ...next, status: 'closed' };
+      change.status = 'closed';
+      break;
     default: {
       // A type added after this projection was written: the row still follows the revision.
       const unknown: never = event;
       void unknown;
-      return next;
     }
   }
+  return change;
 }
 
-async function insertSubmitted(tx: SqlQueryable, table: string, submissions: readonly Submitted[]): Promise<void> {
-  if (submissions.length === 0) return;
-  const rows = unnestRows('s', submissions, {
-    id: ['text', (e) => idInStream(e.streamId, 'application')],
-    programme_id: ['text', (e) => e.data.programmeId],
-    category: ['text', (e) => e.data.category],
-    applicant_name: ['text', (e) => e.data.applicant.name],
-    tax_code: ['text', (e) => e.data.applicant.taxCode],
-    applicant_kind: ['text', (e) => e.data.applicant.kind],
-    district: ['text', (e) => e.data.applicant.district],
-    commune: ['text', (e) => e.data.applicant.commune],
-    craft_village: ['text', (e) => e.data.applicant.craftVillage],
-    owner_id: ['text', (e) => e.data.ownerId],
-    title: ['text', (e) => e.data.project.title],
-    total_cost: ['bigint', (e) => e.data.project.totalCost],
-    requested_amount: ['bigint', (e) => e.data.project.requestedAmount],
-    search_text: ['text', (e) => foldForSearch(`${e.data.applicant.name}\n${e.data.applicant.taxCode}`)],
-    submitted_at: ['timestamptz', (e) => occurredAt(e)],
-    revision: ['integer', (e) => e.revision],
+/**
+ * payment_status as the domain's paymentStatusOf gives it after the fold's last disbursement,
+ * for a row the fold submitted: nothing was approved or disbursed before the fold. The same
+ * rule as applyChanges' CASE, whose old row is then the submitted one.
+ */
+function paymentStatus(change: Change): string {
+  if (!change.paid) return 'none';
+  const against = change.paid.approvedAmount;
+  // Nothing approved yet: partial, as NULL is not >= in SQL.
+  return against !== undefined && change.disbursed >= against ? 'full' : 'partial';
+}
+
+async function insertSubmitted(tx: SqlQueryable, table: string, entries: readonly Entry[]): Promise<void> {
+  const rows = entries.map(({ submitted, change }) => ({ event: submitted!, change }));
+  await insertRows(tx, table, rows, {
+    id: ['text', ({ change }) => change.id],
+    programme_id: ['text', ({ event }) => event.data.programmeId],
+    category: ['text', ({ event }) => event.data.category],
+    status: ['text', ({ change }) => change.status ?? 'submitted'],
+    payment_status: ['text', ({ change }) => paymentStatus(change)],
+    applicant_name: ['text', ({ event }) => event.data.applicant.name],
+    tax_code: ['text', ({ event }) => event.data.applicant.taxCode],
+    applicant_kind: ['text', ({ event }) => event.data.applicant.kind],
+    district: ['text', ({ event }) => event.data.applicant.district],
+    commune: ['text', ({ event }) => event.data.applicant.commune],
+    craft_village: ['text', ({ event }) => event.data.applicant.craftVillage],
+    owner_id: ['text', ({ event }) => event.data.ownerId],
+    title: ['text', ({ event, change }) => change.title ?? event.data.project.title],
+    total_cost: ['bigint', ({ event, change }) => change.totalCost ?? event.data.project.totalCost],
+    requested_amount: ['bigint', ({ event, change }) => change.requestedAmount ?? event.data.project.requestedAmount],
+    approved_amount: ['bigint', ({ change }) => change.approvedAmount],
+    disbursed_amount: ['bigint', ({ change }) => change.disbursed],
+    score: ['integer', ({ change }) => change.score],
+    search_text: ['text', ({ event }) => foldForSearch(`${event.data.applicant.name}\n${event.data.applicant.taxCode}`)],
+    submitted_at: ['timestamptz', ({ event }) => occurredAt(event)],
+    updated_at: ['timestamptz', ({ change }) => change.updatedAt],
+    revision: ['integer', ({ change }) => change.revision],
   });
-  await tx.query(
-    `INSERT INTO ${table} (id, programme_id, category, status, payment_status, applicant_name, tax_code, applicant_kind,
-       district, commune, craft_village, owner_id, title, total_cost, requested_amount, search_text,
-       submitted_at, updated_at, revision)
-     SELECT id, programme_id, category, 'submitted', 'none', applicant_name, tax_code, applicant_kind,
-       district, commune, craft_village, owner_id, title, total_cost, requested_amount, search_text,
-       submitted_at, submitted_at, revision
-     FROM ${rows.sql}`,
-    rows.params,
-  );
 }
 
 async function applyChanges(tx: SqlQueryable, table: string, changes: readonly Change[]): Promise<void> {
@@ -173,7 +214,7 @@ async function applyChanges(tx: SqlQueryable, table: string, changes: readonly C
     paid: ['boolean', (c) => c.paid !== undefined],
     paid_against: ['bigint', (c) => c.paid?.approvedAmount],
   });
-  // payment_status is the domain's paymentStatusOf as of the batch's last disbursement: the
+  // payment_status is the domain's paymentStatusOf as of the fold's last disbursement: the
   // whole sum disbursed by then, against the amount approved by then. SET reads the old row.
   await tx.query(
     `UPDATE ${table} AS a SET
