@@ -83,18 +83,34 @@ export async function firstDeliveries(
   const table = `${quoteSchema(schema)}.${streamRevisionsTable(projectionName)}`;
   const before = await tx.query<{ stream_id: string; revision: number }>(
     `WITH before AS (SELECT stream_id, revision FROM ${table} WHERE stream_id = ANY($1::text[])),
-          marked AS (
-            INSERT INTO ${table} AS applied (stream_id, revision) SELECT * FROM unnest($1::text[], $2::int[])
-            ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision WHERE applied.revision < excluded.revision)
+          marked AS (${upsertMarks(table)})
      SELECT stream_id, revision FROM before`,
     [[...highest.keys()], [...highest.values()]],
   );
-  const applied = new Map(before.map((row) => [row.stream_id, row.revision]));
-  return events.filter((event) => {
-    if (event.revision <= (applied.get(event.streamId) ?? -1)) return false;
-    applied.set(event.streamId, event.revision);
-    return true;
-  });
+  const marks = new Map(before.map((row) => [row.stream_id, row.revision]));
+  return events.filter((event) => firstDelivery(marks, event));
+}
+
+/** Whether `event` is above its stream's mark in `marks`; if so, it moves the mark. */
+export function firstDelivery(marks: Map<string, number>, event: RecordedEvent): boolean {
+  if (event.revision <= (marks.get(event.streamId) ?? -1)) return false;
+  marks.set(event.streamId, event.revision);
+  return true;
+}
+
+/**
+ * Writes marks kept in memory (stream → highest revision applied): a rebuild's, which meets
+ * each event once (rebuild.ts).
+ */
+export async function saveMarks(tx: SqlQueryable, schema: string, projectionName: string, marks: ReadonlyMap<string, number>): Promise<void> {
+  if (marks.size === 0) return;
+  await tx.query(upsertMarks(`${quoteSchema(schema)}.${streamRevisionsTable(projectionName)}`), [[...marks.keys()], [...marks.values()]]);
+}
+
+/** Each stream's mark ($1) moved up to its revision ($2), never down. */
+function upsertMarks(table: string): string {
+  return `INSERT INTO ${table} AS applied (stream_id, revision) SELECT * FROM unnest($1::text[], $2::int[])
+   ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision WHERE applied.revision < excluded.revision`;
 }
 
 /**
@@ -172,6 +188,11 @@ export function idInStream(streamId: string, prefix: 'application' | 'programme'
 
 /** Time the event was decided, cut to milliseconds so it round-trips through JS Dates (cursors). */
 export function occurredAt(event: RecordedEvent): string {
-  const time = new Date(event.metadata.occurredAt);
-  return (Number.isNaN(time.getTime()) ? event.recordedAt : time).toISOString();
+  return timeOf(event.metadata.occurredAt, event.recordedAt);
+}
+
+/** occurredAt from the two fields it reads, for a fold that keeps them rather than the event. */
+export function timeOf(occurred: string, recordedAt: Date): string {
+  const time = new Date(occurred);
+  return (Number.isNaN(time.getTime()) ? recordedAt : time).toISOString();
 }

@@ -1,7 +1,7 @@
 import { ApplicationEvent } from '@kcflow/domain';
 import { RecordedEvent } from '@kcflow/event-store';
 import { SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection, ProjectionFold, idInStream, insertRows, migrateStreamRevisions, occurredAt, streamRevisionsTable, unnestRows } from '../projection';
+import { Projection, ProjectionFold, idInStream, insertRows, migrateStreamRevisions, occurredAt, streamRevisionsTable, timeOf, unnestRows } from '../projection';
 import { foldForSearch } from './search-text';
 
 const NAME = 'applications';
@@ -51,6 +51,33 @@ export const applicationsProjection: Projection = {
 
 type Submitted = RecordedEvent & Extract<ApplicationEvent, { type: 'ApplicationSubmitted' }>;
 
+/** What a submission puts in the row; copied out, so that a fold does not hold the event. */
+interface SubmittedRow {
+  programmeId: string;
+  category: string;
+  applicant: { name: string; taxCode: string; kind: string; district: string; commune: string; craftVillage?: string };
+  ownerId: string;
+  title: string;
+  totalCost: number;
+  requestedAmount: number;
+  submittedAt: string;
+}
+
+function submittedRow(event: Submitted): SubmittedRow {
+  const { programmeId, category, applicant, ownerId, project } = event.data;
+  const { name, taxCode, kind, district, commune, craftVillage } = applicant;
+  return {
+    programmeId,
+    category,
+    applicant: { name, taxCode, kind, district, commune, craftVillage },
+    ownerId,
+    title: project.title,
+    totalCost: project.totalCost,
+    requestedAmount: project.requestedAmount,
+    submittedAt: occurredAt(event),
+  };
+}
+
 /**
  * What events change in an application's row: each field the last event that set it
  * (undefined: unchanged), and the disbursements added up.
@@ -58,7 +85,9 @@ type Submitted = RecordedEvent & Extract<ApplicationEvent, { type: 'ApplicationS
 interface Change {
   id: string;
   revision: number;
-  updatedAt: string;
+  /** The last event's occurredAt and recordedAt: its time is taken once, when the row is written. */
+  occurred: string;
+  recordedAt: Date;
   status?: string;
   title?: string;
   totalCost?: number;
@@ -72,7 +101,7 @@ interface Change {
 
 /** An application in a fold: its submission if the fold has it, and what the events after it change. */
 interface Entry {
-  submitted?: Submitted;
+  submitted?: SubmittedRow;
   change: Change;
 }
 
@@ -91,17 +120,14 @@ function foldApplications(): ProjectionFold {
     add(recorded) {
       const event = recorded as RecordedEvent & ApplicationEvent;
       const id = idInStream(event.streamId, 'application')!;
-      const change = { id, revision: event.revision, updatedAt: occurredAt(event), disbursed: 0 };
+      const entry = entries.get(id);
       if (event.type === 'ApplicationSubmitted') {
         // Events before a submission found no row to change (or the INSERT fails, as it should).
-        const entry = { submitted: event, change };
-        entries.set(id, entry);
-        submissions.push(entry);
-        return;
-      }
-      const entry = entries.get(id);
-      if (entry) evolve(entry.change, event);
-      else entries.set(id, { change: evolve(change, event) });
+        const submitted = { submitted: submittedRow(event), change: evolve(newChange(id, event), event) };
+        entries.set(id, submitted);
+        submissions.push(submitted);
+      } else if (entry) evolve(entry.change, event);
+      else entries.set(id, { change: evolve(newChange(id, event), event) });
     },
     async write(tx, schema) {
       const table = `${quoteSchema(schema)}.applications`;
@@ -111,10 +137,15 @@ function foldApplications(): ProjectionFold {
   };
 }
 
+function newChange(id: string, event: RecordedEvent): Change {
+  return { id, revision: event.revision, occurred: event.metadata.occurredAt, recordedAt: event.recordedAt, disbursed: 0 };
+}
+
 /** The change after one more event, changed in place: every event moves the row's revision and time. */
 function evolve(change: Change, event: RecordedEvent & ApplicationEvent): Change {
   change.revision = event.revision;
-  change.updatedAt = occurredAt(event);
+  change.occurred = event.metadata.occurredAt;
+  change.recordedAt = event.recordedAt;
   switch (event.type) {
     case 'ApplicationSubmitted':
     case 'ReviewerRecused':
@@ -171,29 +202,29 @@ function paymentStatus(change: Change): string {
 }
 
 async function insertSubmitted(tx: SqlQueryable, table: string, entries: readonly Entry[]): Promise<void> {
-  const rows = entries.map(({ submitted, change }) => ({ event: submitted!, change }));
+  const rows = entries.map(({ submitted, change }) => ({ row: submitted!, change }));
   await insertRows(tx, table, rows, {
     id: ['text', ({ change }) => change.id],
-    programme_id: ['text', ({ event }) => event.data.programmeId],
-    category: ['text', ({ event }) => event.data.category],
+    programme_id: ['text', ({ row }) => row.programmeId],
+    category: ['text', ({ row }) => row.category],
     status: ['text', ({ change }) => change.status ?? 'submitted'],
     payment_status: ['text', ({ change }) => paymentStatus(change)],
-    applicant_name: ['text', ({ event }) => event.data.applicant.name],
-    tax_code: ['text', ({ event }) => event.data.applicant.taxCode],
-    applicant_kind: ['text', ({ event }) => event.data.applicant.kind],
-    district: ['text', ({ event }) => event.data.applicant.district],
-    commune: ['text', ({ event }) => event.data.applicant.commune],
-    craft_village: ['text', ({ event }) => event.data.applicant.craftVillage],
-    owner_id: ['text', ({ event }) => event.data.ownerId],
-    title: ['text', ({ event, change }) => change.title ?? event.data.project.title],
-    total_cost: ['bigint', ({ event, change }) => change.totalCost ?? event.data.project.totalCost],
-    requested_amount: ['bigint', ({ event, change }) => change.requestedAmount ?? event.data.project.requestedAmount],
+    applicant_name: ['text', ({ row }) => row.applicant.name],
+    tax_code: ['text', ({ row }) => row.applicant.taxCode],
+    applicant_kind: ['text', ({ row }) => row.applicant.kind],
+    district: ['text', ({ row }) => row.applicant.district],
+    commune: ['text', ({ row }) => row.applicant.commune],
+    craft_village: ['text', ({ row }) => row.applicant.craftVillage],
+    owner_id: ['text', ({ row }) => row.ownerId],
+    title: ['text', ({ row, change }) => change.title ?? row.title],
+    total_cost: ['bigint', ({ row, change }) => change.totalCost ?? row.totalCost],
+    requested_amount: ['bigint', ({ row, change }) => change.requestedAmount ?? row.requestedAmount],
     approved_amount: ['bigint', ({ change }) => change.approvedAmount],
     disbursed_amount: ['bigint', ({ change }) => change.disbursed],
     score: ['integer', ({ change }) => change.score],
-    search_text: ['text', ({ event }) => foldForSearch(`${event.data.applicant.name}\n${event.data.applicant.taxCode}`)],
-    submitted_at: ['timestamptz', ({ event }) => occurredAt(event)],
-    updated_at: ['timestamptz', ({ change }) => change.updatedAt],
+    search_text: ['text', ({ row }) => foldForSearch(`${row.applicant.name}\n${row.applicant.taxCode}`)],
+    submitted_at: ['timestamptz', ({ row }) => row.submittedAt],
+    updated_at: ['timestamptz', ({ change }) => timeOf(change.occurred, change.recordedAt)],
     revision: ['integer', ({ change }) => change.revision],
   });
 }
@@ -203,7 +234,7 @@ async function applyChanges(tx: SqlQueryable, table: string, changes: readonly C
   const rows = unnestRows('c', changes, {
     id: ['text', (c) => c.id],
     revision: ['integer', (c) => c.revision],
-    updated_at: ['timestamptz', (c) => c.updatedAt],
+    updated_at: ['timestamptz', (c) => timeOf(c.occurred, c.recordedAt)],
     status: ['text', (c) => c.status],
     title: ['text', (c) => c.title],
     total_cost: ['bigint', (c) => c.totalCost],
