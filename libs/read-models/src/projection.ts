@@ -2,12 +2,12 @@ import { RecordedEvent } from '@kcflow/event-store';
 import { SqlDatabase, SqlQueryable, quoteSchema } from '@kcflow/sql';
 
 /**
- * A read model fed from the event store. The ProjectionRunner (and a rebuild) hands it the
- * events a batch at a time, inside the transaction that also saves the projection's
- * checkpoint, so rows and checkpoint move together. Delivery is still at-least-once (a crash
- * after COMMIT but before the subscription learns of it, two runners, a checkpoint moved back
- * for a rebuild), so a projection must give the same rows when events come again: see
- * `firstDeliveries` and `handleBatch`.
+ * A read model fed from the event store. The ProjectionRunner hands it the events a batch at a
+ * time (handleBatch), inside the transaction that also saves the projection's checkpoint, so
+ * rows and checkpoint move together; a rebuild folds many reads before it writes (rebuild.ts).
+ * Delivery is still at-least-once (a crash after COMMIT but before the subscription learns of
+ * it, two runners, a checkpoint moved back for a rebuild), so a projection must give the same
+ * rows when events come again: see `firstDeliveries`.
  */
 export interface Projection {
   readonly name: string;
