@@ -1,9 +1,10 @@
-import { Category, ProgrammeEvent, programmeStream } from '@kcflow/domain';
+import { ApplicationEvent, Category, ProgrammeEvent, applicationStream, programmeStream } from '@kcflow/domain';
 import { InMemoryEventStore, PostgresEventStore, formatPosition } from '@kcflow/event-store';
 import {
   ALL_PROJECTIONS,
   Projection,
   ProjectionRunner,
+  applicationsProjection,
   budgetProjection,
   formatDifferences,
   outcomeReport,
@@ -211,6 +212,54 @@ function operationCases(openDatabase: () => Promise<SqlDatabase>): void {
       expect(await sideSchemas()).toEqual([]);
     });
 
+    it('gives the same rows however many reads a fold spans and however many rows it holds before a write', async () => {
+      await busyProgramme(history, 'HN-2024-busy', 6);
+      await runner.waitUntilCaughtUp(10_000);
+      const before = await Promise.all(ALL_PROJECTIONS.map((projection) => tablesOf(db, schema, projection)));
+      const events = (await store.readAll({ limit: 1_000 })).length;
+      // A write per read, a fold over every read, and in between: applications inserted and
+      // updated by later writes, or inserted once as all their events leave them.
+      for (const [batchSize, rowsPerWrite] of [[7, 1], [3, 10], [1, 40], [1_000, 5], [1_000, 100_000]]) {
+        const results = await rebuildProjections({ store, db, schema, projections: ALL_PROJECTIONS, batchSize, rowsPerWrite });
+        expect([batchSize, rowsPerWrite, results.map((r) => r.events)]).toEqual([batchSize, rowsPerWrite, ALL_PROJECTIONS.map(() => events)]);
+        expect([batchSize, rowsPerWrite, await Promise.all(ALL_PROJECTIONS.map((projection) => tablesOf(db, schema, projection)))]).toEqual([batchSize, rowsPerWrite, before]);
+      }
+      expect((await verifyReadModels({ store, db, schema })).differences).toEqual([]);
+    });
+
+    it('writes a fold once it holds rowsPerWrite rows: it never holds rowsPerWrite + batchSize', async () => {
+      await busyProgramme(history, 'HN-2024-busy', 10);
+      await runner.waitUntilCaughtUp(10_000);
+      const held: number[] = [];
+      // The real projection, telling how many rows each fold holds when it is written.
+      const counted: Projection = {
+        ...budgetProjection,
+        fold() {
+          const fold = budgetProjection.fold();
+          return {
+            get rows() {
+              return fold.rows;
+            },
+            add: (event) => fold.add(event),
+            write: (tx, s) => {
+              held.push(fold.rows);
+              return fold.write(tx, s);
+            },
+          };
+        },
+      };
+      const budget = await programmeBudget(db, schema, 'HN-2024-busy');
+      await runner.stop();
+
+      await rebuildProjections({ store, db, schema, projections: [counted], batchSize: 4, rowsPerWrite: 5, waitForRunnerMs: 0 });
+
+      expect(held.length).toBeGreaterThan(3);
+      expect(held.slice(0, -1).every((rows) => rows >= 5 && rows < 5 + 4)).toBe(true);
+      expect(held[held.length - 1]).toBeLessThan(5 + 4);
+      expect(await programmeBudget(db, schema, 'HN-2024-busy')).toEqual(budget);
+      expect((await verifyReadModels({ store, db, schema })).differences).toEqual([]);
+    });
+
     it('repairs a corrupted read model', async () => {
       await db.query(`UPDATE ${s()}.budget_allocations SET allocated = 1 WHERE programme_id = $1`, [PROGRAMME]);
       await db.query(`UPDATE ${s()}.outcome_applications SET approved = false`);
@@ -249,8 +298,23 @@ function operationCases(openDatabase: () => Promise<SqlDatabase>): void {
       expect(before.status).toMatchObject({ running: false, lastErrorEventId: poison });
 
       await expect(rebuildProjections({ store, db, schema, projections: [budgetProjection] })).rejects.toThrow(new RegExp(`failed on event ${poison} \\(BudgetAllocated`));
+      // Also when the failing fold spans many reads and follows folds already written.
+      await expect(rebuildProjections({ store, db, schema, projections: [budgetProjection], batchSize: 3, rowsPerWrite: 8 })).rejects.toThrow(
+        new RegExp(`failed on event ${poison} \\(BudgetAllocated`),
+      );
       expect(await programmeBudget(db, schema, PROGRAMME)).toEqual(before.budget);
       expect((await runner.status())[1]).toEqual(before.status);
+      expect(await sideSchemas()).toEqual([]);
+    });
+
+    it('names an event that its projection cannot fold', async () => {
+      await runner.stop();
+      const broken = await history.append(applicationStream('a2'), { type: 'ApplicationAmended', data: {} } as unknown as ApplicationEvent, admin);
+      for (const [batchSize, rowsPerWrite] of [[undefined, undefined], [4, 6]]) {
+        await expect(rebuildProjections({ store, db, schema, projections: [applicationsProjection], batchSize, rowsPerWrite, waitForRunnerMs: 0 })).rejects.toThrow(
+          new RegExp(`Projection applications failed on event ${broken} \\(ApplicationAmended, application-a2@\\d+\\): Cannot destructure`),
+        );
+      }
       expect(await sideSchemas()).toEqual([]);
     });
   });

@@ -1,5 +1,5 @@
 import { InMemoryEventStore } from '@kcflow/event-store';
-import { Projection, ProjectionRunner } from '@kcflow/read-models';
+import { Projection, ProjectionRunner, migrateStreamRevisions } from '@kcflow/read-models';
 import { PgliteDatabase, quoteSchema } from '@kcflow/sql';
 import { History } from '../support/read-model-history';
 import { uniqueSchema } from '../support/services';
@@ -20,14 +20,25 @@ describe('ProjectionRunner after a failure', () => {
       tables: ['counted'],
       async migrate(tx, s) {
         await tx.query(`CREATE TABLE IF NOT EXISTS ${quoteSchema(s)}.counted (event_id text PRIMARY KEY)`);
+        await migrateStreamRevisions(tx, s, 'counted');
       },
-      async handleBatch(tx, events, s) {
-        // A database that is briefly away: the first two attempts fail.
-        if (failuresLeft > 0) {
-          failuresLeft -= 1;
-          throw new Error('connection terminated unexpectedly');
-        }
-        for (const event of events) await tx.query(`INSERT INTO ${quoteSchema(s)}.counted (event_id) VALUES ($1) ON CONFLICT DO NOTHING`, [event.id]);
+      applies: () => true,
+      fold() {
+        const ids: string[] = [];
+        return {
+          rows: 0,
+          add(event) {
+            ids.push(event.id);
+          },
+          async write(tx, s) {
+            // A database that is briefly away: the first two attempts fail.
+            if (failuresLeft > 0) {
+              failuresLeft -= 1;
+              throw new Error('connection terminated unexpectedly');
+            }
+            for (const id of ids) await tx.query(`INSERT INTO ${quoteSchema(s)}.counted (event_id) VALUES ($1) ON CONFLICT DO NOTHING`, [id]);
+          },
+        };
       },
     };
     const store = new InMemoryEventStore();

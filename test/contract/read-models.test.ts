@@ -8,7 +8,9 @@ import {
   applicationsProjection,
   budgetProjection,
   budgetSummary,
+  handleBatch,
   listApplications,
+  migrateStreamRevisions,
   outcomeReport,
   programmeBudget,
 } from '@kcflow/read-models';
@@ -314,7 +316,7 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
         await secondHalf(history);
         const events = await store.readAll({ limit: 1_000 });
         await runner([projection]).migrate();
-        const deliver = (batch: RecordedEvent[]) => db.transaction((tx) => projection.handleBatch(tx, batch, schema));
+        const deliver = (batch: RecordedEvent[]) => db.transaction((tx) => handleBatch(tx, projection, batch, schema));
 
         await deliver(events);
         const once = await snapshot(db, schema, projection);
@@ -356,7 +358,7 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
           await db.query(`CREATE SCHEMA ${quoteSchema(side)}`);
           try {
             await projection.migrate(db, side);
-            for (const batch of batches) await db.transaction((tx) => projection.handleBatch(tx, batch, side));
+            for (const batch of batches) await db.transaction((tx) => handleBatch(tx, projection, batch, side));
             rows[how] = await snapshot(db, side, projection);
           } finally {
             await db.query(`DROP SCHEMA ${quoteSchema(side)} CASCADE`);
@@ -459,9 +461,22 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
       // The real projection, killed after it has written the rows of 20-odd events.
       const dying: Projection = {
         ...applicationsProjection,
-        async handleBatch(tx, events, s) {
-          await applicationsProjection.handleBatch(tx, events, s);
-          if (events.some((event) => event.id === killAt.id)) throw new Error('process killed');
+        fold() {
+          const fold = applicationsProjection.fold();
+          let killed = false;
+          return {
+            get rows() {
+              return fold.rows;
+            },
+            add(event) {
+              killed ||= event.id === killAt.id;
+              fold.add(event);
+            },
+            async write(tx, s) {
+              await fold.write(tx, s);
+              if (killed) throw new Error('process killed');
+            },
+          };
         },
       };
 
@@ -491,7 +506,12 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
       await firstHalf(history);
       let release!: () => void;
       const released = new Promise<void>((resolve) => (release = resolve));
-      const stuck: Projection = { ...budgetProjection, name: 'stuck', handleBatch: () => released };
+      const stuck: Projection = {
+        ...budgetProjection,
+        name: 'stuck',
+        migrate: (tx, s) => migrateStreamRevisions(tx, s, 'stuck'),
+        fold: () => ({ rows: 0, add: () => undefined, write: () => released }),
+      };
       const running = runner([applicationsProjection, stuck]);
       await running.start();
 

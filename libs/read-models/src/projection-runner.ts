@@ -1,6 +1,6 @@
 import { EventStore, GlobalPosition, RecordedEvent, Subscription, comparePositions, formatPosition, parsePosition } from '@kcflow/event-store';
 import { SqlDatabase, SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection, failingEvent } from './projection';
+import { Projection, failingEvent, handleBatch } from './projection';
 import { lockProjection } from './rebuild';
 
 /** pino-compatible: `logger.info({ projection }, 'message')`. */
@@ -304,7 +304,7 @@ export class ProjectionRunner {
       await this.db.transaction(async (tx) => {
         // Waits while a rebuild switches this projection's tables over (rebuild.ts).
         await lockProjection(tx, this.schema, projection.name);
-        await projection.handleBatch(tx, events, this.schema);
+        await handleBatch(tx, projection, events, this.schema);
         await this.saveCheckpoint(tx, projection.name, from, last, events.length);
       });
     } catch (error) {

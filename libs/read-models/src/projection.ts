@@ -2,12 +2,12 @@ import { RecordedEvent } from '@kcflow/event-store';
 import { SqlDatabase, SqlQueryable, quoteSchema } from '@kcflow/sql';
 
 /**
- * A read model fed from the event store. The ProjectionRunner (and a rebuild) hands it the
- * events a batch at a time, inside the transaction that also saves the projection's
- * checkpoint, so rows and checkpoint move together. Delivery is still at-least-once (a crash
- * after COMMIT but before the subscription learns of it, two runners, a checkpoint moved back
- * for a rebuild), so a projection must give the same rows when events come again: see
- * `firstDeliveries`.
+ * A read model fed from the event store. The ProjectionRunner hands it the events a batch at a
+ * time (handleBatch), inside the transaction that also saves the projection's checkpoint, so
+ * rows and checkpoint move together; a rebuild folds many reads before it writes (rebuild.ts).
+ * Delivery is still at-least-once (a crash after COMMIT but before the subscription learns of
+ * it, two runners, a checkpoint moved back for a rebuild), so a projection must give the same
+ * rows when events come again: see `firstDeliveries`.
  */
 export interface Projection {
   readonly name: string;
@@ -15,12 +15,32 @@ export interface Projection {
   readonly tables: readonly string[];
   /** Creates the tables if they are missing; safe to run at every start. */
   migrate(db: SqlQueryable, schema: string): Promise<void>;
-  /**
-   * Applies `events` (in global order) with a few set-wise statements rather than a few per
-   * event: per-statement round trips were nearly all of a rebuild's time (bench/RESULTS.md,
-   * section 3). The rows must not depend on how the events are cut into batches.
-   */
-  handleBatch(tx: SqlQueryable, events: readonly RecordedEvent[], schema: string): Promise<void>;
+  /** The events that change its rows: only theirs move its stream marks. */
+  applies(event: RecordedEvent): boolean;
+  /** An empty fold, to take events delivered for the first time and write what they change. */
+  fold(): ProjectionFold;
+}
+
+/**
+ * The events of a batch folded in memory into the rows they change, then written with a few
+ * set-wise statements rather than a few per event: per-statement round trips were nearly all
+ * of a rebuild's time (bench/RESULTS.md, section 3). The rows must not depend on how the events
+ * are cut into folds; the contract tests cut the same events in several ways.
+ */
+export interface ProjectionFold {
+  /** Takes the next event, in global order, delivered for the first time. */
+  add(event: RecordedEvent): void;
+  /** Rows held in memory: what a rebuild bounds (rebuildProjections, rowsPerWrite). */
+  readonly rows: number;
+  /** Writes the rows: UPDATEs those that exist, INSERTs those the events create. */
+  write(tx: SqlQueryable, schema: string): Promise<void>;
+}
+
+/** Applies a batch of events: marks the first deliveries, folds them and writes the rows. */
+export async function handleBatch(tx: SqlQueryable, projection: Projection, events: readonly RecordedEvent[], schema: string): Promise<void> {
+  const fold = projection.fold();
+  for (const event of await firstDeliveries(tx, schema, projection.name, events.filter((event) => projection.applies(event)))) fold.add(event);
+  await fold.write(tx, schema);
 }
 
 /**
@@ -63,18 +83,34 @@ export async function firstDeliveries(
   const table = `${quoteSchema(schema)}.${streamRevisionsTable(projectionName)}`;
   const before = await tx.query<{ stream_id: string; revision: number }>(
     `WITH before AS (SELECT stream_id, revision FROM ${table} WHERE stream_id = ANY($1::text[])),
-          marked AS (
-            INSERT INTO ${table} AS applied (stream_id, revision) SELECT * FROM unnest($1::text[], $2::int[])
-            ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision WHERE applied.revision < excluded.revision)
+          marked AS (${upsertMarks(table)})
      SELECT stream_id, revision FROM before`,
     [[...highest.keys()], [...highest.values()]],
   );
-  const applied = new Map(before.map((row) => [row.stream_id, row.revision]));
-  return events.filter((event) => {
-    if (event.revision <= (applied.get(event.streamId) ?? -1)) return false;
-    applied.set(event.streamId, event.revision);
-    return true;
-  });
+  const marks = new Map(before.map((row) => [row.stream_id, row.revision]));
+  return events.filter((event) => firstDelivery(marks, event));
+}
+
+/** Whether `event` is above its stream's mark in `marks`; if so, it moves the mark. */
+export function firstDelivery(marks: Map<string, number>, event: RecordedEvent): boolean {
+  if (event.revision <= (marks.get(event.streamId) ?? -1)) return false;
+  marks.set(event.streamId, event.revision);
+  return true;
+}
+
+/**
+ * Writes marks kept in memory (stream → highest revision applied): a rebuild's, which meets
+ * each event once (rebuild.ts).
+ */
+export async function saveMarks(tx: SqlQueryable, schema: string, projectionName: string, marks: ReadonlyMap<string, number>): Promise<void> {
+  if (marks.size === 0) return;
+  await tx.query(upsertMarks(`${quoteSchema(schema)}.${streamRevisionsTable(projectionName)}`), [[...marks.keys()], [...marks.values()]]);
+}
+
+/** Each stream's mark ($1) moved up to its revision ($2), never down. */
+function upsertMarks(table: string): string {
+  return `INSERT INTO ${table} AS applied (stream_id, revision) SELECT * FROM unnest($1::text[], $2::int[])
+   ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision WHERE applied.revision < excluded.revision`;
 }
 
 /**
@@ -93,7 +129,7 @@ export async function failingEvent(
     .transaction(async (tx) => {
       for (const event of events) {
         try {
-          await projection.handleBatch(tx, [event], schema);
+          await handleBatch(tx, projection, [event], schema);
         } catch {
           failing = event;
           break;
@@ -152,6 +188,11 @@ export function idInStream(streamId: string, prefix: 'application' | 'programme'
 
 /** Time the event was decided, cut to milliseconds so it round-trips through JS Dates (cursors). */
 export function occurredAt(event: RecordedEvent): string {
-  const time = new Date(event.metadata.occurredAt);
-  return (Number.isNaN(time.getTime()) ? event.recordedAt : time).toISOString();
+  return timeOf(event.metadata.occurredAt, event.recordedAt);
+}
+
+/** occurredAt from the two fields it reads, for a fold that keeps them rather than the event. */
+export function timeOf(occurred: string, recordedAt: Date): string {
+  const time = new Date(occurred);
+  return (Number.isNaN(time.getTime()) ? recordedAt : time).toISOString();
 }

@@ -63,8 +63,10 @@ export class ProjectionRebuilds {
         db,
         schema,
         projections: [projection],
-        // Small batches: on PGlite every batch holds the one connection the api's reads also need.
+        // Small reads and writes: on PGlite each holds the one connection the api's reads also
+        // need. Small folds also keep the api's memory low.
         batchSize: 200,
+        rowsPerWrite: 500,
         onProgress: (progress) => Object.assign(state, { replayed: progress.replayed, total: progress.total ?? null }),
       });
       Object.assign(state, { state: 'done', finishedAt: new Date().toISOString() });

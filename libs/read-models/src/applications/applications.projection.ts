@@ -1,7 +1,7 @@
 import { ApplicationEvent } from '@kcflow/domain';
 import { RecordedEvent } from '@kcflow/event-store';
 import { SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection, firstDeliveries, idInStream, migrateStreamRevisions, occurredAt, streamRevisionsTable, unnestRows } from '../projection';
+import { Projection, ProjectionFold, idInStream, insertRows, migrateStreamRevisions, occurredAt, streamRevisionsTable, timeOf, unnestRows } from '../projection';
 import { foldForSearch } from './search-text';
 
 const NAME = 'applications';
@@ -45,39 +45,49 @@ export const applicationsProjection: Projection = {
     await migrateStreamRevisions(db, schema, NAME);
   },
 
-  async handleBatch(tx, events, schema) {
-    const fresh = await firstDeliveries(tx, schema, NAME, events.filter((event) => idInStream(event.streamId, 'application') !== undefined));
-    const submissions: Submitted[] = [];
-    const changes = new Map<string, Change>();
-    for (const recorded of fresh) {
-      const event = recorded as RecordedEvent & ApplicationEvent;
-      const id = idInStream(event.streamId, 'application')!;
-      if (event.type === 'ApplicationSubmitted') {
-        submissions.push(event);
-        // Events before a submission found no row to change (or the INSERT fails, as it should).
-        changes.delete(id);
-        continue;
-      }
-      const change = changes.get(id) ?? { id, revision: event.revision, updatedAt: occurredAt(event), disbursed: 0 };
-      changes.set(id, evolve(change, event));
-    }
-    // The submitted rows first, so that the changes of later events in the batch apply to them.
-    const table = `${quoteSchema(schema)}.applications`;
-    await insertSubmitted(tx, table, submissions);
-    await applyChanges(tx, table, [...changes.values()]);
-  },
+  applies: (event) => idInStream(event.streamId, 'application') !== undefined,
+  fold: foldApplications,
 };
 
 type Submitted = RecordedEvent & Extract<ApplicationEvent, { type: 'ApplicationSubmitted' }>;
 
+/** What a submission puts in the row; copied out, so that a fold does not hold the event. */
+interface SubmittedRow {
+  programmeId: string;
+  category: string;
+  applicant: { name: string; taxCode: string; kind: string; district: string; commune: string; craftVillage?: string };
+  ownerId: string;
+  title: string;
+  totalCost: number;
+  requestedAmount: number;
+  submittedAt: string;
+}
+
+function submittedRow(event: Submitted): SubmittedRow {
+  const { programmeId, category, applicant, ownerId, project } = event.data;
+  const { name, taxCode, kind, district, commune, craftVillage } = applicant;
+  return {
+    programmeId,
+    category,
+    applicant: { name, taxCode, kind, district, commune, craftVillage },
+    ownerId,
+    title: project.title,
+    totalCost: project.totalCost,
+    requestedAmount: project.requestedAmount,
+    submittedAt: occurredAt(event),
+  };
+}
+
 /**
- * What a batch's events change in an application's row: each field the last event that set it
+ * What events change in an application's row: each field the last event that set it
  * (undefined: unchanged), and the disbursements added up.
  */
 interface Change {
   id: string;
   revision: number;
-  updatedAt: string;
+  /** The last event's occurredAt and recordedAt: its time is taken once, when the row is written. */
+  occurred: string;
+  recordedAt: Date;
   status?: string;
   title?: string;
   totalCost?: number;
@@ -85,76 +95,138 @@ interface Change {
   score?: number;
   approvedAmount?: number;
   disbursed: number;
-  /** Set by a disbursement: the amount approved in this batch before it, if any, which it is measured against. */
+  /** Set by a disbursement: the amount approved in this fold before it, if any, which it is measured against. */
   paid?: { approvedAmount: number | undefined };
 }
 
-/** The change after one more event: every event moves the row's revision and time. */
+/** An application in a fold: its submission if the fold has it, and what the events after it change. */
+interface Entry {
+  submitted?: SubmittedRow;
+  change: Change;
+}
+
+/**
+ * An application submitted in this fold is INSERTed once, as all its events in the fold leave
+ * it; one submitted before is UPDATEd with what its events change.
+ */
+function foldApplications(): ProjectionFold {
+  const entries = new Map<string, Entry>();
+  // In order, all of them: a second submission of an application fails the INSERT, as it should.
+  const submissions: Entry[] = [];
+  return {
+    get rows() {
+      return entries.size;
+    },
+    add(recorded) {
+      const event = recorded as RecordedEvent & ApplicationEvent;
+      const id = idInStream(event.streamId, 'application')!;
+      const entry = entries.get(id);
+      if (event.type === 'ApplicationSubmitted') {
+        // Events before a submission found no row to change (or the INSERT fails, as it should).
+        const submitted = { submitted: submittedRow(event), change: evolve(newChange(id, event), event) };
+        entries.set(id, submitted);
+        submissions.push(submitted);
+      } else if (entry) evolve(entry.change, event);
+      else entries.set(id, { change: evolve(newChange(id, event), event) });
+    },
+    async write(tx, schema) {
+      const table = `${quoteSchema(schema)}.applications`;
+      await insertSubmitted(tx, table, submissions);
+      await applyChanges(tx, table, [...entries.values()].flatMap((entry) => (entry.submitted ? [] : [entry.change])));
+    },
+  };
+}
+
+function newChange(id: string, event: RecordedEvent): Change {
+  return { id, revision: event.revision, occurred: event.metadata.occurredAt, recordedAt: event.recordedAt, disbursed: 0 };
+}
+
+/** The change after one more event, changed in place: every event moves the row's revision and time. */
 function evolve(change: Change, event: RecordedEvent & ApplicationEvent): Change {
-  const next = { ...change, revision: event.revision, updatedAt: occurredAt(event) };
+  change.revision = event.revision;
+  change.occurred = event.metadata.occurredAt;
+  change.recordedAt = event.recordedAt;
   switch (event.type) {
     case 'ApplicationSubmitted':
     case 'ReviewerRecused':
-      return next;
+      break;
     case 'RevisionRequested':
-      return { ...next, status: 'revision_requested' };
+      change.status = 'revision_requested';
+      break;
     case 'ApplicationAmended': {
       const { title, totalCost, requestedAmount } = event.data.project;
-      return { ...next, status: 'submitted', title, totalCost, requestedAmount };
+      Object.assign(change, { status: 'submitted', title, totalCost, requestedAmount });
+      break;
     }
     case 'ApplicationReviewed':
-      return { ...next, status: 'reviewed', score: event.data.score };
+      Object.assign(change, { status: 'reviewed', score: event.data.score });
+      break;
     case 'ApplicationApproved':
-      return { ...next, status: 'approved', approvedAmount: event.data.approvedAmount };
+      Object.assign(change, { status: 'approved', approvedAmount: event.data.approvedAmount });
+      break;
     case 'ApplicationRejected':
-      return { ...next, status: 'rejected' };
+      change.status = 'rejected';
+      break;
     case 'ApplicationWithdrawn':
-      return { ...next, status: 'withdrawn' };
+      change.status = 'withdrawn';
+      break;
     case 'FundsDisbursed':
-      return { ...next, disbursed: next.disbursed + event.data.amount, paid: { approvedAmount: next.approvedAmount } };
+      change.disbursed += event.data.amount;
+      change.paid = { approvedAmount: change.approvedAmount };
+      break;
     case 'OutcomeEvaluated':
-      return { ...next, status: 'evaluated' };
+      change.status = 'evaluated';
+      break;
     case 'ApplicationClosed':
-      return { ...next, status: 'closed' };
+      change.status = 'closed';
+      break;
     default: {
       // A type added after this projection was written: the row still follows the revision.
       const unknown: never = event;
       void unknown;
-      return next;
     }
   }
+  return change;
 }
 
-async function insertSubmitted(tx: SqlQueryable, table: string, submissions: readonly Submitted[]): Promise<void> {
-  if (submissions.length === 0) return;
-  const rows = unnestRows('s', submissions, {
-    id: ['text', (e) => idInStream(e.streamId, 'application')],
-    programme_id: ['text', (e) => e.data.programmeId],
-    category: ['text', (e) => e.data.category],
-    applicant_name: ['text', (e) => e.data.applicant.name],
-    tax_code: ['text', (e) => e.data.applicant.taxCode],
-    applicant_kind: ['text', (e) => e.data.applicant.kind],
-    district: ['text', (e) => e.data.applicant.district],
-    commune: ['text', (e) => e.data.applicant.commune],
-    craft_village: ['text', (e) => e.data.applicant.craftVillage],
-    owner_id: ['text', (e) => e.data.ownerId],
-    title: ['text', (e) => e.data.project.title],
-    total_cost: ['bigint', (e) => e.data.project.totalCost],
-    requested_amount: ['bigint', (e) => e.data.project.requestedAmount],
-    search_text: ['text', (e) => foldForSearch(`${e.data.applicant.name}\n${e.data.applicant.taxCode}`)],
-    submitted_at: ['timestamptz', (e) => occurredAt(e)],
-    revision: ['integer', (e) => e.revision],
+/**
+ * payment_status as the domain's paymentStatusOf gives it after the fold's last disbursement,
+ * for a row the fold submitted: nothing was approved or disbursed before the fold. The same
+ * rule as applyChanges' CASE, whose old row is then the submitted one.
+ */
+function paymentStatus(change: Change): string {
+  if (!change.paid) return 'none';
+  const against = change.paid.approvedAmount;
+  // Nothing approved yet: partial, as NULL is not >= in SQL.
+  return against !== undefined && change.disbursed >= against ? 'full' : 'partial';
+}
+
+async function insertSubmitted(tx: SqlQueryable, table: string, entries: readonly Entry[]): Promise<void> {
+  const rows = entries.map(({ submitted, change }) => ({ row: submitted!, change }));
+  await insertRows(tx, table, rows, {
+    id: ['text', ({ change }) => change.id],
+    programme_id: ['text', ({ row }) => row.programmeId],
+    category: ['text', ({ row }) => row.category],
+    status: ['text', ({ change }) => change.status ?? 'submitted'],
+    payment_status: ['text', ({ change }) => paymentStatus(change)],
+    applicant_name: ['text', ({ row }) => row.applicant.name],
+    tax_code: ['text', ({ row }) => row.applicant.taxCode],
+    applicant_kind: ['text', ({ row }) => row.applicant.kind],
+    district: ['text', ({ row }) => row.applicant.district],
+    commune: ['text', ({ row }) => row.applicant.commune],
+    craft_village: ['text', ({ row }) => row.applicant.craftVillage],
+    owner_id: ['text', ({ row }) => row.ownerId],
+    title: ['text', ({ row, change }) => change.title ?? row.title],
+    total_cost: ['bigint', ({ row, change }) => change.totalCost ?? row.totalCost],
+    requested_amount: ['bigint', ({ row, change }) => change.requestedAmount ?? row.requestedAmount],
+    approved_amount: ['bigint', ({ change }) => change.approvedAmount],
+    disbursed_amount: ['bigint', ({ change }) => change.disbursed],
+    score: ['integer', ({ change }) => change.score],
+    search_text: ['text', ({ row }) => foldForSearch(`${row.applicant.name}\n${row.applicant.taxCode}`)],
+    submitted_at: ['timestamptz', ({ row }) => row.submittedAt],
+    updated_at: ['timestamptz', ({ change }) => timeOf(change.occurred, change.recordedAt)],
+    revision: ['integer', ({ change }) => change.revision],
   });
-  await tx.query(
-    `INSERT INTO ${table} (id, programme_id, category, status, payment_status, applicant_name, tax_code, applicant_kind,
-       district, commune, craft_village, owner_id, title, total_cost, requested_amount, search_text,
-       submitted_at, updated_at, revision)
-     SELECT id, programme_id, category, 'submitted', 'none', applicant_name, tax_code, applicant_kind,
-       district, commune, craft_village, owner_id, title, total_cost, requested_amount, search_text,
-       submitted_at, submitted_at, revision
-     FROM ${rows.sql}`,
-    rows.params,
-  );
 }
 
 async function applyChanges(tx: SqlQueryable, table: string, changes: readonly Change[]): Promise<void> {
@@ -162,7 +234,7 @@ async function applyChanges(tx: SqlQueryable, table: string, changes: readonly C
   const rows = unnestRows('c', changes, {
     id: ['text', (c) => c.id],
     revision: ['integer', (c) => c.revision],
-    updated_at: ['timestamptz', (c) => c.updatedAt],
+    updated_at: ['timestamptz', (c) => timeOf(c.occurred, c.recordedAt)],
     status: ['text', (c) => c.status],
     title: ['text', (c) => c.title],
     total_cost: ['bigint', (c) => c.totalCost],
@@ -173,7 +245,7 @@ async function applyChanges(tx: SqlQueryable, table: string, changes: readonly C
     paid: ['boolean', (c) => c.paid !== undefined],
     paid_against: ['bigint', (c) => c.paid?.approvedAmount],
   });
-  // payment_status is the domain's paymentStatusOf as of the batch's last disbursement: the
+  // payment_status is the domain's paymentStatusOf as of the fold's last disbursement: the
   // whole sum disbursed by then, against the amount approved by then. SET reads the old row.
   await tx.query(
     `UPDATE ${table} AS a SET

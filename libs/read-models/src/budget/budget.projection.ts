@@ -1,7 +1,7 @@
 import { ApplicationEvent, ProgrammeEvent } from '@kcflow/domain';
 import { RecordedEvent } from '@kcflow/event-store';
 import { SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection, firstDeliveries, idInStream, insertRows, migrateStreamRevisions, occurredAt, streamRevisionsTable, unnestRows } from '../projection';
+import { Projection, ProjectionFold, idInStream, insertRows, migrateStreamRevisions, occurredAt, streamRevisionsTable, unnestRows } from '../projection';
 
 const NAME = 'budget';
 
@@ -54,19 +54,8 @@ export const budgetProjection: Projection = {
     await migrateStreamRevisions(db, schema, NAME);
   },
 
-  async handleBatch(tx, events, schema) {
-    const fresh = await firstDeliveries(tx, schema, NAME, events.filter(applies));
-    const batch: Batch = { programmes: new Map(), allocations: new Map(), directory: new Map() };
-    for (const event of fresh) {
-      const programmeId = idInStream(event.streamId, 'programme');
-      if (programmeId !== undefined) onProgrammeEvent(batch, programmeId, event as Programme);
-      else onApplicationEvent(batch, idInStream(event.streamId, 'application')!, event as Application);
-    }
-    const s = quoteSchema(schema);
-    await writeProgrammes(tx, s, [...batch.programmes.values()]);
-    await writeAllocations(tx, s, [...batch.allocations.values()]);
-    await writeDirectory(tx, s, [...batch.directory.values()]);
-  },
+  applies,
+  fold: foldBudget,
 };
 
 type Programme = RecordedEvent & ProgrammeEvent;
@@ -81,9 +70,9 @@ function applies(event: RecordedEvent): boolean {
 }
 
 /*
- * A row that may or may not exist before the batch is written in two statements: an UPDATE
- * with what every event of the batch changes, which touches only a row that exists, then an
- * INSERT … ON CONFLICT DO NOTHING of the row as the batch builds it from the event that
+ * A row that may or may not exist before the fold is written in two statements: an UPDATE
+ * with what every event of the fold changes, which touches only a row that exists, then an
+ * INSERT … ON CONFLICT DO NOTHING of the row as the fold builds it from the event that
  * creates it on, which lands only where none exists. Either way the row ends as the events
  * applied one by one would leave it, whichever stream's event comes first.
  */
@@ -122,6 +111,26 @@ interface Batch {
   /** By programme and category: an allocation replaces the category's previous one. */
   allocations: Map<string, Allocation>;
   directory: Map<string, DirectoryChange>;
+}
+
+function foldBudget(): ProjectionFold {
+  const batch: Batch = { programmes: new Map(), allocations: new Map(), directory: new Map() };
+  return {
+    get rows() {
+      return batch.programmes.size + batch.allocations.size + batch.directory.size;
+    },
+    add(event) {
+      const programmeId = idInStream(event.streamId, 'programme');
+      if (programmeId !== undefined) onProgrammeEvent(batch, programmeId, event as Programme);
+      else onApplicationEvent(batch, idInStream(event.streamId, 'application')!, event as Application);
+    },
+    async write(tx, schema) {
+      const s = quoteSchema(schema);
+      await writeProgrammes(tx, s, [...batch.programmes.values()]);
+      await writeAllocations(tx, s, [...batch.allocations.values()]);
+      await writeDirectory(tx, s, [...batch.directory.values()]);
+    },
+  };
 }
 
 function directoryChange(batch: Batch, applicationId: string): DirectoryChange {

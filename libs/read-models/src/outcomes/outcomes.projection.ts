@@ -1,7 +1,7 @@
 import { ApplicationEvent, ProgrammeEvent } from '@kcflow/domain';
 import { RecordedEvent } from '@kcflow/event-store';
 import { SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection, firstDeliveries, idInStream, insertRows, migrateStreamRevisions, streamRevisionsTable, unnestRows } from '../projection';
+import { Projection, ProjectionFold, idInStream, insertRows, migrateStreamRevisions, streamRevisionsTable, unnestRows } from '../projection';
 
 const NAME = 'outcomes';
 
@@ -42,11 +42,26 @@ export const outcomesProjection: Projection = {
     await migrateStreamRevisions(db, schema, NAME);
   },
 
-  async handleBatch(tx, events, schema) {
-    const fresh = await firstDeliveries(tx, schema, NAME, events.filter(applies));
-    const programmes = new Map<string, ProgrammeChange>();
-    const applications = new Map<string, ApplicationChange>();
-    for (const recorded of fresh) {
+  applies,
+  fold: foldOutcomes,
+};
+
+const PROGRAMME_EVENTS = new Set<string>(['ProgrammeOpened', 'TargetsSet']);
+const APPLICATION_EVENTS = new Set<string>(['ApplicationSubmitted', 'ApplicationAmended', 'ApplicationApproved', 'OutcomeEvaluated']);
+
+function applies(event: RecordedEvent): boolean {
+  if (idInStream(event.streamId, 'programme') !== undefined) return PROGRAMME_EVENTS.has(event.type);
+  return idInStream(event.streamId, 'application') !== undefined && APPLICATION_EVENTS.has(event.type);
+}
+
+function foldOutcomes(): ProjectionFold {
+  const programmes = new Map<string, ProgrammeChange>();
+  const applications = new Map<string, ApplicationChange>();
+  return {
+    get rows() {
+      return programmes.size + applications.size;
+    },
+    add(recorded) {
       const programmeId = idInStream(recorded.streamId, 'programme');
       if (programmeId !== undefined) {
         const event = recorded as RecordedEvent & ProgrammeEvent;
@@ -58,7 +73,7 @@ export const outcomesProjection: Projection = {
           change.targets = JSON.stringify(event.data.targets);
           if (change.row) change.row.targets = change.targets;
         }
-        continue;
+        return;
       }
       const applicationId = idInStream(recorded.streamId, 'application')!;
       const event = recorded as RecordedEvent & ApplicationEvent;
@@ -84,20 +99,14 @@ export const outcomesProjection: Projection = {
           if (row) row.achieved = update.achieved;
           break;
       }
-    }
-    // As in the budget projection: UPDATE the rows that exist, then INSERT those the batch creates.
-    const s = quoteSchema(schema);
-    await writeProgrammes(tx, s, [...programmes.values()]);
-    await writeApplications(tx, s, [...applications.values()]);
-  },
-};
-
-const PROGRAMME_EVENTS = new Set<string>(['ProgrammeOpened', 'TargetsSet']);
-const APPLICATION_EVENTS = new Set<string>(['ApplicationSubmitted', 'ApplicationAmended', 'ApplicationApproved', 'OutcomeEvaluated']);
-
-function applies(event: RecordedEvent): boolean {
-  if (idInStream(event.streamId, 'programme') !== undefined) return PROGRAMME_EVENTS.has(event.type);
-  return idInStream(event.streamId, 'application') !== undefined && APPLICATION_EVENTS.has(event.type);
+    },
+    // As in the budget projection: UPDATE the rows that exist, then INSERT those the fold creates.
+    async write(tx, schema) {
+      const s = quoteSchema(schema);
+      await writeProgrammes(tx, s, [...programmes.values()]);
+      await writeApplications(tx, s, [...applications.values()]);
+    },
+  };
 }
 
 type ProgrammeRow = { programmeId: string; year: number; targets: string };
