@@ -32,9 +32,12 @@ export function startNode(name: string, script: string, args: string[], extraEnv
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Both streams go to one file, so neither may end it: 'close' comes once both have ended,
+  // and the code is handed over only when the file holds all they wrote ('exit' can come
+  // before the last output, which made a finished contender look as if it printed nothing).
+  child.stdout!.pipe(out, { end: false });
+  child.stderr!.pipe(out, { end: false });
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => out.end(() => resolve(code))));
   return { process: child, name, logFile, exited };
 }
 
