@@ -48,6 +48,9 @@ async function untilCaughtUp(readSchema: string, events: number, worker: Child, 
   }
 }
 
+/** As docker/Dockerfile runs both processes (its NODE_OPTIONS): the heap cap is part of the production setting measured. */
+const IMAGE_NODE_FLAGS = ['--max-old-space-size=160'];
+
 export async function main(): Promise<void> {
   const report = new Report('memory', '6. Memory of the api and the worker');
   const store = await eventSchema(report, env.events);
@@ -55,7 +58,7 @@ export async function main(): Promise<void> {
   const port = 3920;
   const base = `http://127.0.0.1:${port}`;
   const common = { EVENT_STORE: 'postgres', EVENT_STORE_URL: env.pgUrl, EVENT_STORE_SCHEMA: store.schema, READ_MODEL_SCHEMA: readSchema, ...API_ENV };
-  report.setting('processes', `node ${['dist/apps/worker/src/main.js', 'dist/bench/http/server.js (= dist/apps/api/src/main.js + two do-nothing routes; PROJECTIONS_IN_PROCESS=false)'].join(' and node ')}, ${JSON.stringify(common)}`);
+  report.setting('processes', `${['dist/apps/worker/src/main.js', 'dist/bench/http/server.js (= dist/apps/api/src/main.js + two do-nothing routes; PROJECTIONS_IN_PROCESS=false)'].map((script) => `node ${IMAGE_NODE_FLAGS.join(' ')} ${script}`).join(' and ')}, ${JSON.stringify(common)}`);
   let worker: Child | undefined;
   let api: Child | undefined;
   try {
@@ -63,7 +66,7 @@ export async function main(): Promise<void> {
     const scan = await plainScan(store.schema, 500);
     const scanRate = scan.events / scan.seconds;
     report.add({ name: 'plain ordered scan of the events table', value: scanRate, unit: 'events/s', isBaseline: true });
-    worker = startNode('memory-worker', join(DIST, 'apps/worker/src/main.js'), [], common);
+    worker = startNode('memory-worker', join(DIST, 'apps/worker/src/main.js'), [], common, IMAGE_NODE_FLAGS);
     await sleep(1500);
     const workerStart = memoryOf(worker.process.pid!);
     const replayStarted = Date.now();
@@ -78,7 +81,7 @@ export async function main(): Promise<void> {
     });
 
     // --expose-gc only makes global.gc() callable (for the retained-heap reading at the end); collection is unchanged.
-    api = startNode('memory-api', join(DIST, 'bench/http/server.js'), [], { ...common, PORT: String(port), HOST: '127.0.0.1', PROJECTIONS_IN_PROCESS: 'false' }, ['--expose-gc']);
+    api = startNode('memory-api', join(DIST, 'bench/http/server.js'), [], { ...common, PORT: String(port), HOST: '127.0.0.1', PROJECTIONS_IN_PROCESS: 'false' }, ['--expose-gc', ...IMAGE_NODE_FLAGS]);
     await waitForHttp(`${base}/health/live`, api, 60_000);
     const apiStart = memoryOf(api.process.pid!);
     const apiWatch = watchMemory(api, 500);
