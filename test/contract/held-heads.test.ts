@@ -84,7 +84,7 @@ function apiProcess(store: RecordingStore) {
     transition: (id: string, command: Omit<Transition, 'actor'>, actorId: string, role: string, expectedRevision?: number) =>
       transitions.execute(new TransitionApplicationCommand(id, { ...command, actor: { id: actorId } } as Transition, context(actorId, role, expectedRevision))),
     approve: (id: string) =>
-      new ApproveApplicationHandler(store, loop, ledger).execute(
+      new ApproveApplicationHandler(loop, ledger).execute(
         new ApproveApplicationCommand(id, { decisionNumber: 'QĐ-1', decisionDate: '2024-05-02', approvedAmount: 300_000_000 }, context('committee-1', 'committee')),
       ),
   };

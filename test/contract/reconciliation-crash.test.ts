@@ -80,7 +80,7 @@ function setUp() {
     reconciliation,
     later: (seconds: number) => (now = new Date(now.getTime() + seconds * 1000)),
     approve: (id: string) =>
-      new ApproveApplicationHandler(store, loop, ledger).execute(
+      new ApproveApplicationHandler(loop, ledger).execute(
         new ApproveApplicationCommand(id, { decisionNumber: '99/QĐ-UBND', decisionDate: '2024-05-02', approvedAmount: 300_000_000 }, context('committee-1', 'committee')),
       ),
     withdraw: (id: string) =>

@@ -65,7 +65,7 @@ async function system(): Promise<Real> {
     const ledger = new BudgetLedger(loop);
     return {
       submit: new SubmitApplicationHandler(store, loop),
-      approve: new ApproveApplicationHandler(store, loop, ledger),
+      approve: new ApproveApplicationHandler(loop, ledger),
       transition: new TransitionApplicationHandler(loop, ledger),
       programme: new ChangeProgrammeHandler(loop),
     };

@@ -128,7 +128,7 @@ describe('an application paid in hundreds of tranches, replayed by an inspector'
     );
     const transition = new TransitionApplicationHandler(loop, ledger);
     await transition.execute(new TransitionApplicationCommand(id, { type: 'ReviewApplication', actor: { id: 'reviewer-1' }, data: { score: 85, recommendation: 'approve' } }, context('reviewer-1', 'reviewer')));
-    await new ApproveApplicationHandler(store, loop, ledger).execute(
+    await new ApproveApplicationHandler(loop, ledger).execute(
       new ApproveApplicationCommand(id, { decisionNumber: 'QĐ-1', decisionDate: '2024-05-02', approvedAmount: 300_000_000 }, context('committee-1', 'committee')),
     );
     for (let i = 0; i < PAYMENTS; i++) {
@@ -299,7 +299,7 @@ describe('a programme through a plan year of approvals, on the command side', ()
     return id;
   };
   const approve = (store: RecordingStore, loop: CommandLoop, id: string) =>
-    new ApproveApplicationHandler(store, loop, new BudgetLedger(loop)).execute(
+    new ApproveApplicationHandler(loop, new BudgetLedger(loop)).execute(
       new ApproveApplicationCommand(id, { decisionNumber: 'QĐ-1', decisionDate: '2024-05-02', approvedAmount: 300_000_000 }, context('committee-1', 'committee')),
     );
 

@@ -74,7 +74,7 @@ export class Workflow {
         context('reviewer'),
       ),
     );
-    await new ApproveApplicationHandler(this.store, this.loop, this.ledger).execute(
+    await new ApproveApplicationHandler(this.loop, this.ledger).execute(
       new ApproveApplicationCommand(id, { decisionNumber: '1234/QĐ-UBND', decisionDate: '2024-05-02', approvedAmount: 100_000_000 }, context('committee')),
     );
     return id;

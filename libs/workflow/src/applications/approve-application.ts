@@ -1,14 +1,11 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { Inject } from '@nestjs/common';
 import { Application, applicationStream, decideApplication, DomainError, ProgrammeState, programmeStream } from '@kcflow/domain';
-import type { EventStore } from '@kcflow/event-store/port';
 import { BudgetLedger } from '../budget/budget-ledger';
 import { applicationAggregate, programmeAggregate } from '../shared/aggregates';
 import { CommandContext } from '../shared/command-context';
 import { CommandLoop } from '../shared/command-loop';
 import type { StreamHead } from '../snapshots/stream-loader';
 import { PreconditionFailedError } from '../shared/errors';
-import { EVENT_STORE } from '../shared/tokens';
 import { CommandAnswer } from './application-view';
 
 export class ApproveApplicationCommand {
@@ -30,7 +27,6 @@ export class ApproveApplicationCommand {
 @CommandHandler(ApproveApplicationCommand)
 export class ApproveApplicationHandler implements ICommandHandler<ApproveApplicationCommand, CommandAnswer> {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly loop: CommandLoop,
     private readonly ledger: BudgetLedger,
   ) {}
