@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NewEvent, PostgresEventStore, RecordedEvent } from '@kcflow/event-store';
+import { NewEvent, PostgresEventStore, RecordedEvent, comparePositions } from '@kcflow/event-store';
 import { SqlDatabase, quoteSchema } from '@kcflow/sql';
 
 /**
@@ -54,6 +54,22 @@ export function describePostgresEventStoreCases(
     });
 
     const itWithConnections = separateConnections ? it : it.skip;
+
+    itWithConnections('counts an event held back that way in lastCommittedPosition, not in headPosition', async () => {
+      const gate = gatedDatabase(database());
+      const slowAppend = new PostgresEventStore({ db: gate.db, schema }).append(`application-${randomUUID()}`, [newEvent()], 'no_stream');
+      try {
+        await gate.reached;
+        const { position } = await store.append(`application-${randomUUID()}`, [newEvent()], 'no_stream');
+
+        expect(await store.lastCommittedPosition()).toEqual(position);
+        const head = await store.headPosition();
+        expect(head === undefined || comparePositions(head, position) < 0).toBe(true);
+      } finally {
+        gate.open();
+      }
+      await slowAppend;
+    });
 
     itWithConnections('holds back an event committed while an earlier transaction is still open', async () => {
       const tag = randomUUID();

@@ -1,5 +1,5 @@
 import { ProgrammeEvent, applicationStream, programmeStream } from '@kcflow/domain';
-import { InMemoryEventStore, RecordedEvent, formatPosition } from '@kcflow/event-store';
+import { InMemoryEventStore, PostgresEventStore, RecordedEvent, formatPosition } from '@kcflow/event-store';
 import {
   ALL_PROJECTIONS,
   ApplicationPage,
@@ -526,3 +526,43 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
 describe('read models on PGlite', () => readModelCases(() => PgliteDatabase.open(undefined)));
 
 describeWithPostgres('read models on PostgreSQL', () => readModelCases(async () => new PgDatabase(POSTGRES_URL)));
+
+describeWithPostgres('waiting for projections on a PostgreSQL event store', () => {
+  let db: PgDatabase;
+  let schema: string;
+  let store: PostgresEventStore;
+
+  beforeAll(async () => {
+    db = new PgDatabase(POSTGRES_URL);
+    schema = uniqueSchema('caught_up');
+    store = new PostgresEventStore({ db, schema: `${schema}_es` });
+    await store.migrate();
+  });
+  afterAll(async () => {
+    await store.close();
+    await db.query(`DROP SCHEMA IF EXISTS ${quoteSchema(`${schema}_es`)} CASCADE`);
+    await db.query(`DROP SCHEMA IF EXISTS ${quoteSchema(schema)} CASCADE`);
+    await db.close();
+  });
+
+  it('waitUntilCaughtUp waits for events committed while an older transaction elsewhere still holds readAll back', async () => {
+    const runner = new ProjectionRunner({ store, db, schema, projections: ALL_PROJECTIONS });
+    await runner.start();
+    const elsewhere = new PgDatabase(POSTGRES_URL);
+    try {
+      await elsewhere.transaction(async (tx) => {
+        await tx.query('SELECT pg_current_xact_id()'); // an open transaction with an id: the server-wide xmin
+        await firstHalf(new History(store));
+
+        await expect(runner.waitUntilCaughtUp(300)).rejects.toThrow(/not caught up/);
+      });
+      await runner.waitUntilCaughtUp(10_000);
+
+      const page = await listApplications(db, schema, { programmeId: PROGRAMME });
+      expect(page.items.length).toBeGreaterThan(0);
+    } finally {
+      await runner.stop();
+      await elsewhere.close();
+    }
+  });
+});

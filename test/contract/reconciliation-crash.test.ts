@@ -57,6 +57,9 @@ class CrashBeforeApprovalIsRecorded implements EventStore {
   headPosition() {
     return this.inner.headPosition();
   }
+  lastCommittedPosition() {
+    return this.inner.lastCommittedPosition();
+  }
   close() {
     return this.inner.close();
   }

@@ -1,12 +1,13 @@
-import { InMemoryEventStore } from '@kcflow/event-store';
+import { EventStore, InMemoryEventStore, PostgresEventStore } from '@kcflow/event-store';
 import { randomUUID } from 'node:crypto';
+import { PgDatabase, quoteSchema } from '@kcflow/sql';
 import { CommandLoop, hashEvent, verifyStore } from '@kcflow/workflow';
+import { POSTGRES_URL, describeWithPostgres, uniqueSchema } from '../support/services';
 
 const counter = { initialState: () => 0, evolve: (n: number) => n + 1 };
 const context = { actorId: 'a', role: 'admin', correlationId: 'c', causationId: 'c' };
 
-async function storeWithStreams(streams: number, eventsEach: number) {
-  const store = new InMemoryEventStore();
+async function storeWithStreams(streams: number, eventsEach: number, store: EventStore = new InMemoryEventStore()) {
   const loop = new CommandLoop(store, { now: () => new Date('2024-01-01T00:00:00Z') });
   for (let e = 0; e < eventsEach; e++) {
     for (let s = 0; s < streams; s++) await loop.execute(counter, `stream-${s}`, context, () => [{ type: 'Counted', data: { e } }]);
@@ -38,5 +39,42 @@ describe('verifyStore (npm run audit:verify)', () => {
 
   it('an empty store is intact', async () => {
     expect(await verifyStore(new InMemoryEventStore())).toEqual({ valid: true, streams: 0, events: 0, broken: [], snapshotsChecked: 0, falseSnapshots: [] });
+  });
+});
+
+describeWithPostgres('verifyStore on a PostgreSQL event store', () => {
+  const schema = uniqueSchema('verify_store');
+  let db: PgDatabase;
+
+  beforeAll(() => {
+    db = new PgDatabase(POSTGRES_URL);
+  });
+  afterAll(async () => {
+    await db.query(`DROP SCHEMA IF EXISTS ${quoteSchema(schema)} CASCADE`);
+    await db.close();
+  });
+
+  it('waits for events committed while an older transaction elsewhere still holds readAll back, and checks them', async () => {
+    const store = new PostgresEventStore({ db, schema });
+    await store.migrate();
+    const elsewhere = new PgDatabase(POSTGRES_URL);
+    let verdict: Promise<unknown> | undefined;
+    let settled = false;
+    try {
+      await elsewhere.transaction(async (tx) => {
+        await tx.query('SELECT pg_current_xact_id()'); // an open transaction with an id: the server-wide xmin
+        await storeWithStreams(2, 3, store);
+
+        verdict = verifyStore(store, 4).finally(() => (settled = true));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(settled).toBe(false);
+      });
+
+      expect(await verdict).toEqual({ valid: true, streams: 2, events: 6, broken: [], snapshotsChecked: 0, falseSnapshots: [] });
+    } finally {
+      await verdict?.catch(() => undefined);
+      await store.close();
+      await elsewhere.close();
+    }
   });
 });

@@ -102,6 +102,13 @@ export interface EventStore {
   /** Position of the last committed event that readAll can return, or undefined when empty. */
   headPosition(): Promise<GlobalPosition | undefined>;
   /**
+   * Position of the last committed event, which readAll may not return yet: on PostgreSQL an
+   * event stays out of readAll while a transaction that began before it is still open, anywhere
+   * on the server (readAll's high-water mark). What to wait for, to have seen everything
+   * committed so far; elsewhere the same as headPosition.
+   */
+  lastCommittedPosition(): Promise<GlobalPosition | undefined>;
+  /**
    * Optional: how many events readAll can return after `after` (all of them if omitted), for
    * projection lag and rebuild progress. Stores that cannot count cheaply leave it out.
    */

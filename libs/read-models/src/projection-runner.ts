@@ -278,11 +278,13 @@ export class ProjectionRunner {
   }
 
   /**
-   * Resolves once every running projection has applied all events in the store when this is
-   * called; rejects after `timeoutMs`, naming the projections still behind.
+   * Resolves once every running projection has applied all events committed when this is
+   * called; rejects after `timeoutMs`, naming the projections still behind. Committed, not
+   * merely readable: on PostgreSQL a long transaction anywhere on the server holds readAll's
+   * head back, and waiting for that head would return before the caller's own events are in.
    */
   async waitUntilCaughtUp(timeoutMs = 10_000): Promise<void> {
-    const head = await this.store.headPosition();
+    const head = await this.store.lastCommittedPosition();
     if (!head) return;
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -139,6 +139,11 @@ export class EsdbEventStore implements EventStore {
     return findLastPosition(this.pageReader(BACKWARDS), Math.min(this.readPageSize, 100));
   }
 
+  /** $all has no events committed but not yet readable. */
+  lastCommittedPosition(): Promise<GlobalPosition | undefined> {
+    return this.headPosition();
+  }
+
   /**
    * With a streamPrefix, the server filters (a stream name filter, which also leaves out the
    * system streams) and sends a checkpoint every so often with the position it has read to,

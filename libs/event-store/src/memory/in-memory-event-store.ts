@@ -71,6 +71,10 @@ export class InMemoryEventStore implements EventStore {
     return this.events.at(-1)?.position;
   }
 
+  lastCommittedPosition(): Promise<GlobalPosition | undefined> {
+    return this.headPosition();
+  }
+
   async countEvents(after?: GlobalPosition): Promise<number> {
     return Math.max(0, this.events.length - (after ? Number(after.prepare) + 1 : 0));
   }

@@ -248,6 +248,16 @@ export class PostgresEventStore implements EventStore {
     return row && toPosition(row);
   }
 
+  /** The newest event of all, above readAll's high-water mark too. */
+  async lastCommittedPosition(): Promise<GlobalPosition | undefined> {
+    const [row] = await this.db.query<PositionRow>(
+      `SELECT transaction_id, global_position FROM ${this.s}.events
+       ORDER BY transaction_id DESC, global_position DESC
+       LIMIT 1`,
+    );
+    return row && toPosition(row);
+  }
+
   /** The events readAll would return after `after`: the same condition, counted. */
   async countEvents(after?: GlobalPosition): Promise<number> {
     const from = after ?? { commit: 0n, prepare: 0n };

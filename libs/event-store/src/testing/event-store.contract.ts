@@ -216,6 +216,16 @@ export function describeEventStoreContract(
         expect(ownedBy(tag, await store.readAll({ after: head, limit: 1000 }))).toEqual([]);
       });
 
+      it('lastCommittedPosition reaches the last append at once, and headPosition never passes it', async () => {
+        const result = await store.append(`${randomUUID()}-a`, newEvents(2), 'no_stream');
+
+        const committed = await store.lastCommittedPosition();
+        expect(committed).toBeDefined();
+        expect(comparePositions(committed!, result.position)).toBeGreaterThanOrEqual(0);
+        const head = await store.headPosition();
+        if (head) expect(comparePositions(head, (await store.lastCommittedPosition())!)).toBeLessThanOrEqual(0);
+      });
+
       it('reads only the streams of a streamPrefix, strictly after a position, at most limit events', async () => {
         const tag = randomUUID();
         const start = await store.headPosition();

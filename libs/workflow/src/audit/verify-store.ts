@@ -1,4 +1,4 @@
-import type { EventStore, GlobalPosition, RecordedEvent } from '@kcflow/event-store/port';
+import { EventStore, GlobalPosition, RecordedEvent, comparePositions, formatPosition } from '@kcflow/event-store/port';
 import { applicationAggregate, programmeAggregate } from '../shared/aggregates';
 import { Aggregate, DomainEventShape } from '../shared/fold';
 import { SnapshotStore } from '../snapshots/snapshot-store';
@@ -26,8 +26,16 @@ export interface StoreVerdict {
  * groups the events by stream: holding every event in memory is fine at a city programme's
  * scale (tens of thousands).
  */
+/** How long to wait for events committed but still held out of readAll (see verifyStore). */
+const HELD_BACK_WAIT_MS = 60_000;
+
 export async function verifyStore(store: EventStore, pageSize = 1000, snapshots?: SnapshotStore): Promise<StoreVerdict> {
   const streams = new Map<string, RecordedEvent[]>();
+  // Everything committed before the verification began, including events that a transaction
+  // still open elsewhere holds out of readAll for now (PostgreSQL): a verdict that quietly
+  // left out the newest events would mislead the inspector who asked for it.
+  const committed = await store.lastCommittedPosition();
+  const deadline = Date.now() + HELD_BACK_WAIT_MS;
   let after: GlobalPosition | undefined;
   let events = 0;
   for (;;) {
@@ -38,8 +46,15 @@ export async function verifyStore(store: EventStore, pageSize = 1000, snapshots?
       streams.set(event.streamId, stream);
     }
     events += page.length;
-    if (page.length < pageSize) break;
-    after = page[page.length - 1].position;
+    after = page.at(-1)?.position ?? after;
+    if (page.length === pageSize) continue;
+    if (!committed || (after && comparePositions(after, committed) >= 0)) break;
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `Could not read up to ${formatPosition(committed)}, the last event committed when the verification began, within ${HELD_BACK_WAIT_MS / 1000} s: a transaction open since before it still holds readAll back`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const broken: StoreVerdict['broken'] = [];
   const falseSnapshots: StoreVerdict['falseSnapshots'] = [];
