@@ -7,6 +7,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type autocannon from 'autocannon';
+import { describeCpu, measureCpu } from '../lib/cpu';
 import { DIST, OUT_DIR, env, uniqueName } from '../lib/env';
 import { dropSchemas } from '../lib/pg';
 import { Child, startNode, stopChild, waitForHttp } from '../lib/proc';
@@ -60,7 +61,7 @@ export async function main(): Promise<void> {
   ];
   const auth = await tokens();
   const port = 3910;
-  // For profiling runs: BENCH_HTTP_STORES=postgres (or pglite) and BENCH_HTTP_CEILING=0 measure only that.
+  // For profiling runs: BENCH_HTTP_STORES=postgresql (or pglite) and BENCH_HTTP_CEILING=0 measure only that.
   const only = process.env.BENCH_HTTP_STORES?.split(',');
   const withCeiling = process.env.BENCH_HTTP_CEILING !== '0';
   for (const store of cases.filter((c) => !only || only.includes(c.name.toLowerCase()))) {
@@ -76,14 +77,19 @@ export async function main(): Promise<void> {
 
       const statements = async () => ((await (await fetch(`${base}/bench/statements`)).json()) as { statements: number }).statements;
       const before = await statements();
+      const commandsCpu = measureCpu(api.process.pid!);
       const commands = await commandLoad({ baseUrl: base, connections: env.httpConnections, seconds: env.httpSeconds, programmes, tokens: auth, runId });
+      const commandsCpuUsed = commandsCpu();
       const perCommand = (await statements()) - before;
       log(`    commands: ${summary(commands)}`);
+      report.note(`${store.name}: commands: ${describeCpu(commandsCpuUsed, commands.requests.total)}`);
       report.note(
         `${store.name}: SQL statements per command during the load: ${(perCommand / commands.requests.total).toFixed(2)}${store.name === 'PGlite' ? ' (including the projections, which run in the api here)' : ' (the api only; projections run in the worker)'}`,
       );
       if (!withCeiling) continue;
+      const bareCpu = measureCpu(api.process.pid!);
       const bare = await ceilingLoad(base, '/bench/noop', undefined, env.httpConnections, Math.max(5, env.httpSeconds / 2));
+      report.note(`${store.name}: bare route: ${describeCpu(bareCpu(), bare.requests.total)}`);
       log(`    bare route: ${summary(bare)}`);
       const authenticated = await ceilingLoad(base, '/bench/noop-authenticated', auth.applicant, env.httpConnections, Math.max(5, env.httpSeconds / 2));
       log(`    authenticated bare route: ${summary(authenticated)}`);

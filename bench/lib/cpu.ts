@@ -1,0 +1,79 @@
+import { readFileSync, readdirSync } from 'node:fs';
+
+/**
+ * Where a load's CPU went, from /proc (Linux): the api, the PostgreSQL server, this process
+ * (the load generator runs in it) and the machine as a whole. It shows whether a rate is
+ * limited by our code or by the cores every part of the run shares.
+ */
+export interface CpuReading {
+  apiMs: number;
+  postgresMs: number;
+  loadGeneratorMs: number;
+  machineBusyMs: number;
+  machineWallMs: number;
+}
+
+/** Kernel clock ticks per second (USER_HZ): 100 on Linux for every architecture node runs on. */
+const TICK_MS = 10;
+
+/** User plus system time of a process, and of its reaped children (PostgreSQL's exited backends). */
+function processMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
+  return (utime + stime + cutime + cstime) * TICK_MS;
+}
+
+function postgresMs(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += processMs(Number(entry));
+    } catch {
+      // ended while being read
+    }
+  }
+  return total;
+}
+
+function machine(): { busyMs: number; wallMs: number } {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = ticks.map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busyMs: busy * TICK_MS, wallMs: (busy + idle + iowait) * TICK_MS };
+}
+
+function read(apiPid: number): CpuReading {
+  const whole = machine();
+  return {
+    apiMs: processMs(apiPid),
+    postgresMs: postgresMs(),
+    loadGeneratorMs: processMs(process.pid),
+    machineBusyMs: whole.busyMs,
+    machineWallMs: whole.wallMs,
+  };
+}
+
+/** Reads now; the returned function reads again and gives the difference. */
+export function measureCpu(apiPid: number): () => CpuReading {
+  const start = read(apiPid);
+  return () => {
+    const end = read(apiPid);
+    return {
+      apiMs: end.apiMs - start.apiMs,
+      postgresMs: end.postgresMs - start.postgresMs,
+      loadGeneratorMs: end.loadGeneratorMs - start.loadGeneratorMs,
+      machineBusyMs: end.machineBusyMs - start.machineBusyMs,
+      machineWallMs: end.machineWallMs - start.machineWallMs,
+    };
+  };
+}
+
+/** "api 1.48, PostgreSQL 0.58, load generator 0.40, machine 2.50 ms of CPU per request; cores 97 % busy". */
+export function describeCpu(cpu: CpuReading, requests: number): string {
+  const per = (ms: number) => (ms / requests).toFixed(2);
+  const busy = Math.round((100 * cpu.machineBusyMs) / Math.max(1, cpu.machineWallMs));
+  return `CPU per request: api ${per(cpu.apiMs)} ms, PostgreSQL ${per(cpu.postgresMs)} ms, load generator ${per(cpu.loadGeneratorMs)} ms, whole machine ${per(cpu.machineBusyMs)} ms; cores ${busy} % busy`;
+}
