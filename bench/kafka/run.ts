@@ -4,6 +4,7 @@
  * producer sending the same messages, grouped the same way, with the same producer settings.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, Message, Partitioners, logLevel } from 'kafkajs';
@@ -30,6 +31,46 @@ function kafkaScript(command: 'start' | 'stop'): void {
       KAFKA_LOG_LEVEL: 'WARN',
     },
   });
+}
+
+/** CPU seconds so far: this process (every thread), the private broker, every PostgreSQL process (the machine's, so others' work counts too). */
+interface Cpu {
+  node: number;
+  broker: number;
+  postgres: number;
+}
+
+const TICKS_PER_SECOND = 100; // Linux's USER_HZ
+
+function ticksOf(pid: string): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+}
+
+function cpuNow(brokerPid: string | undefined): Cpu {
+  let postgres = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'latin1').trim() === 'postgres') postgres += ticksOf(pid);
+    } catch {
+      // exited while being read
+    }
+  }
+  const { user, system } = process.cpuUsage();
+  return { node: (user + system) / 1e6, broker: brokerPid ? ticksOf(brokerPid) / TICKS_PER_SECOND : Number.NaN, postgres: postgres / TICKS_PER_SECOND };
+}
+
+function addCpu(total: Cpu, from: Cpu, to: Cpu): void {
+  total.node += to.node - from.node;
+  total.broker += to.broker - from.broker;
+  total.postgres += to.postgres - from.postgres;
+}
+
+function perMessage(cpu: Cpu, messages: number): string {
+  const us = (seconds: number) => ((seconds * 1e6) / messages).toFixed(1);
+  return `node ${us(cpu.node)}, broker ${us(cpu.broker)}, PostgreSQL ${us(cpu.postgres)} µs of CPU per message`;
 }
 
 function toMessage(event: IntegrationEvent): Message {
@@ -89,14 +130,19 @@ export async function main(): Promise<void> {
     await ensureTopics(kafka, [warmup], { partitions: PARTITIONS });
     for (const batch of batches.slice(0, 20)) await producer.send({ topic: warmup, messages: batch, acks: -1 });
 
+    const brokerPid = ownBroker ? readFileSync(join(OUT_DIR, 'kafka', 'kafka.pid'), 'utf8').trim() : undefined;
+    const rawCpu: Cpu = { node: 0, broker: 0, postgres: 0 };
+    const relayCpu: Cpu = { node: 0, broker: 0, postgres: 0 };
     const rawRates: number[] = [];
     const relayRates: number[] = [];
     for (let round = 0; round < env.kafkaRounds; round++) {
       const rawTopic = uniqueName('raw').replace(/_/g, '.');
       await ensureTopics(kafka, [rawTopic], { partitions: PARTITIONS });
+      const rawCpuFrom = cpuNow(brokerPid);
       const rawStarted = process.hrtime.bigint();
       for (const batch of batches) if (batch.length > 0) await producer.send({ topic: rawTopic, messages: batch, acks: -1 });
       const rawSeconds = Number(process.hrtime.bigint() - rawStarted) / 1e9;
+      addCpu(rawCpu, rawCpuFrom, cpuNow(brokerPid));
       rawRates.push(messages / rawSeconds);
       log(`    round ${round + 1}: raw producer ${fmt(messages / rawSeconds)} messages/s (${rawSeconds.toFixed(1)} s)`);
 
@@ -104,6 +150,7 @@ export async function main(): Promise<void> {
       await ensureTopics(kafka, [relayTopic], { partitions: PARTITIONS });
       const relay = new OutboundRelay({ store: events, db, schema: checkpointSchema, kafka, topic: relayTopic, batchSize: BATCH });
       await relay.migrate();
+      const relayCpuFrom = cpuNow(brokerPid);
       const relayStarted = process.hrtime.bigint();
       await relay.start();
       while (relay.status().eventsPublished < messages) {
@@ -111,6 +158,7 @@ export async function main(): Promise<void> {
         await sleep(5);
       }
       const relaySeconds = Number(process.hrtime.bigint() - relayStarted) / 1e9;
+      addCpu(relayCpu, relayCpuFrom, cpuNow(brokerPid));
       await relay.stop();
       relayRates.push(messages / relaySeconds);
       log(`    round ${round + 1}: relay ${fmt(messages / relaySeconds)} messages/s (${relaySeconds.toFixed(1)} s, ${(rawSeconds / relaySeconds).toFixed(2)}× this round's raw)`);
@@ -118,14 +166,20 @@ export async function main(): Promise<void> {
     await producer.disconnect();
     const raw = median(rawRates);
     const relay = median(relayRates);
-    report.add({ name: 'raw kafkajs producer, the same messages', value: raw, unit: 'messages/s', isBaseline: true, note: `rounds: ${rawRates.map((r) => fmt(r)).join(', ')}` });
+    report.add({
+      name: 'raw kafkajs producer, the same messages',
+      value: raw,
+      unit: 'messages/s',
+      isBaseline: true,
+      note: `rounds: ${rawRates.map((r) => fmt(r)).join(', ')}; ${perMessage(rawCpu, messages * env.kafkaRounds)}`,
+    });
     report.add({
       name: 'OutboundRelay, store → broker',
       value: relay,
       unit: 'messages/s',
       baselines: [{ name: 'raw producer', value: raw }],
       bars: [{ text: '≥ 70% of raw', met: relay >= 0.7 * raw }],
-      note: `rounds: ${relayRates.map((r) => fmt(r)).join(', ')}; includes reading and mapping the events and a checkpoint write per batch`,
+      note: `rounds: ${relayRates.map((r) => fmt(r)).join(', ')}; includes reading and mapping the events and a checkpoint write per batch; ${perMessage(relayCpu, messages * env.kafkaRounds)}`,
     });
     // Where the relay's extra time goes: it reads a batch, sends it, saves the checkpoint, and only then reads the next.
     report.add({

@@ -3,6 +3,7 @@ import type { Kafka, ProducerRecord } from 'kafkajs';
 import { applicationStream, programmeStream } from '@kcflow/domain';
 import { GlobalPosition, InMemoryEventStore, ReadAllOptions, RecordedEvent, formatPosition } from '@kcflow/event-store';
 import type { SqlDatabase } from '@kcflow/sql';
+import type { MessagingLogger } from './kafka-config';
 import { OutboundRelay } from './outbound-relay';
 import { applicationLife, newEvent, waitFor } from './testing/kafka-testing';
 
@@ -90,14 +91,21 @@ async function storeWithThreeBatches(): Promise<{ store: CountingStore; ids: str
   return { store, ids: all.map((e) => e.id), positions: all.map((e) => e.position) };
 }
 
-function relayFor(store: CountingStore, kafka: Kafka, db: SqlDatabase) {
-  return new OutboundRelay({ store, db, schema: 'relay_unit', kafka, topic: TOPIC, batchSize: BATCH, retryDelays: { initialMs: 5, maxMs: 20 } });
+function relayFor(store: CountingStore, kafka: Kafka, db: SqlDatabase, logger?: MessagingLogger) {
+  return new OutboundRelay({ store, db, schema: 'relay_unit', kafka, topic: TOPIC, batchSize: BATCH, retryDelays: { initialMs: 5, maxMs: 20 }, logger });
+}
+
+/** Keeps the messages of the errors logged. */
+function errorLog() {
+  const errors: string[] = [];
+  const logger: MessagingLogger = { info: () => undefined, warn: () => undefined, error: (context) => errors.push(String((context as { err?: Error }).err?.message)) };
+  return { errors, logger };
 }
 
 const batchEnd = (positions: GlobalPosition[], batch: number) => formatPosition(positions[(batch + 1) * BATCH - 1]);
 
 describe('OutboundRelay read-ahead', () => {
-  it('reads the next batch while the current one is sent, one batch ahead only, and sends in store order', async () => {
+  it('reads two batches ahead while one is sent, no further, and sends in store order', async () => {
     const { store, ids, positions } = await storeWithThreeBatches();
     const { saved, db } = checkpointTable();
     const { broker, kafka } = fakeKafka(TOPIC);
@@ -106,9 +114,9 @@ describe('OutboundRelay read-ahead', () => {
     const relay = relayFor(store, kafka, db);
     await relay.start();
 
-    await waitFor('the second batch to be read', () => store.reads.length >= 2, 5000, 1);
-    await new Promise((r) => setTimeout(r, 50)); // room for a wrong third read
-    expect(store.reads).toHaveLength(2);
+    await waitFor('the third batch to be read', () => store.reads.length >= 3, 5000, 1);
+    await new Promise((r) => setTimeout(r, 50)); // room for a wrong fourth read or second send
+    expect(store.reads).toHaveLength(3);
     expect(broker.attempts).toHaveLength(1);
     expect(saved).toEqual([]);
 
@@ -176,11 +184,14 @@ describe('OutboundRelay read-ahead', () => {
     const { broker, kafka } = fakeKafka(TOPIC);
     const third = gate();
     broker.send = (record) => (record.messages[0].headers!['kcflow-event-id'] === ids[2 * BATCH] ? third.opened : Promise.resolve());
-    const relay = relayFor(store, kafka, db);
+    const { errors, logger } = errorLog();
+    const relay = relayFor(store, kafka, db, logger);
     await relay.start();
     // The third batch is in flight when the fourth, read ahead, fails to map.
-    await waitFor('the relay to stop on the unmappable event', () => relay.status().lastError !== null, 5000, 1);
-    expect(relay.status().lastError).toMatch(/ApplicationTeleported/);
+    await waitFor('the relay to stop on the unmappable event', () => errors.length > 0, 5000, 1);
+    expect(errors[0]).toMatch(/ApplicationTeleported/);
+    await waitFor('the batches before the one in flight to be checkpointed', () => saved.length === 2, 5000, 1);
+    await new Promise((r) => setTimeout(r, 50)); // room for a wrong third checkpoint
     expect(saved).toEqual([batchEnd(positions, 0), batchEnd(positions, 1)]);
     third.open();
     await waitFor('the batch in flight to be checkpointed', () => saved.length === 3, 5000, 1);
