@@ -4,13 +4,14 @@
  * producer sending the same messages, grouped the same way, with the same producer settings.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, Message, Partitioners, logLevel } from 'kafkajs';
 import { GlobalPosition, PostgresEventStore, comparePositions } from '@kcflow/event-store';
 import { APPLICATION_PREFIX, INTEGRATION_EVENT_CONTENT_TYPE, IntegrationEvent, OutboundRelay, ensureTopics, kafkaFromConfig, toIntegrationEvent } from '@kcflow/messaging';
 import { PgDatabase } from '@kcflow/sql';
+import { postgresCpuMs, processCpuMs } from '../lib/cpu';
 import { OUT_DIR, REPO_ROOT, env, uniqueName } from '../lib/env';
 import { eventSchema } from '../lib/event-schema';
 import { dropSchemas } from '../lib/pg';
@@ -40,26 +41,9 @@ interface Cpu {
   postgres: number;
 }
 
-const TICKS_PER_SECOND = 100; // Linux's USER_HZ
-
-function ticksOf(pid: string): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
-
-function cpuNow(brokerPid: string | undefined): Cpu {
-  let postgres = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'latin1').trim() === 'postgres') postgres += ticksOf(pid);
-    } catch {
-      // exited while being read
-    }
-  }
+function cpuNow(brokerPid: number | undefined): Cpu {
   const { user, system } = process.cpuUsage();
-  return { node: (user + system) / 1e6, broker: brokerPid ? ticksOf(brokerPid) / TICKS_PER_SECOND : Number.NaN, postgres: postgres / TICKS_PER_SECOND };
+  return { node: (user + system) / 1e6, broker: brokerPid ? processCpuMs(brokerPid) / 1000 : Number.NaN, postgres: postgresCpuMs() / 1000 };
 }
 
 function addCpu(total: Cpu, from: Cpu, to: Cpu): void {
@@ -130,7 +114,7 @@ export async function main(): Promise<void> {
     await ensureTopics(kafka, [warmup], { partitions: PARTITIONS });
     for (const batch of batches.slice(0, 20)) await producer.send({ topic: warmup, messages: batch, acks: -1 });
 
-    const brokerPid = ownBroker ? readFileSync(join(OUT_DIR, 'kafka', 'kafka.pid'), 'utf8').trim() : undefined;
+    const brokerPid = ownBroker ? Number(readFileSync(join(OUT_DIR, 'kafka', 'kafka.pid'), 'utf8').trim()) : undefined;
     const rawCpu: Cpu = { node: 0, broker: 0, postgres: 0 };
     const relayCpu: Cpu = { node: 0, broker: 0, postgres: 0 };
     const rawRates: number[] = [];

@@ -16,8 +16,8 @@ export interface CpuReading {
 /** Kernel clock ticks per second (USER_HZ): 100 on Linux for every architecture node runs on. */
 const TICK_MS = 10;
 
-/** User plus system time of a process, and of its reaped children (PostgreSQL's exited backends). */
-function processMs(pid: number): number {
+/** User plus system time of a process, and of its reaped children (PostgreSQL's exited backends), in ms. */
+export function processCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name, which is in parentheses and may hold spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -25,12 +25,13 @@ function processMs(pid: number): number {
   return (utime + stime + cutime + cstime) * TICK_MS;
 }
 
-function postgresMs(): number {
+/** Every PostgreSQL process on the machine, in ms: other people's database work counts too. */
+export function postgresCpuMs(): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += processMs(Number(entry));
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += processCpuMs(Number(entry));
     } catch {
       // ended while being read
     }
@@ -48,9 +49,9 @@ function machine(): { busyMs: number; wallMs: number } {
 function read(apiPid: number): CpuReading {
   const whole = machine();
   return {
-    apiMs: processMs(apiPid),
-    postgresMs: postgresMs(),
-    loadGeneratorMs: processMs(process.pid),
+    apiMs: processCpuMs(apiPid),
+    postgresMs: postgresCpuMs(),
+    loadGeneratorMs: processCpuMs(process.pid),
     machineBusyMs: whole.busyMs,
     machineWallMs: whole.wallMs,
   };
