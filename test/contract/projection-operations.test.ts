@@ -260,6 +260,26 @@ function operationCases(openDatabase: () => Promise<SqlDatabase>): void {
       expect((await verifyReadModels({ store, db, schema })).differences).toEqual([]);
     });
 
+    it('counts the events for its progress beside the replay, not before it', async () => {
+      await runner.stop();
+      const events = (await store.readAll({ limit: 1_000 })).length;
+      // A count that answers only once the replay has read: waited for first, it never would.
+      let read!: () => void;
+      const replayRead = new Promise<void>((resolve) => (read = resolve));
+      const readAll = store.readAll.bind(store);
+      const countEvents = store.countEvents.bind(store);
+      const slowCount = Object.assign(Object.create(store) as InMemoryEventStore, {
+        readAll: (options: Parameters<InMemoryEventStore['readAll']>[0]) => (read(), readAll(options)),
+        countEvents: async () => (await replayRead, countEvents()),
+      });
+      const totals: (number | undefined)[] = [];
+
+      await rebuildProjections({ store: slowCount, db, schema, projections: ALL_PROJECTIONS, batchSize: 4, waitForRunnerMs: 0, onProgress: (p) => totals.push(p.total) });
+
+      expect(totals[0]).toBeUndefined();
+      expect(totals[totals.length - 1]).toBe(events);
+    });
+
     it('repairs a corrupted read model', async () => {
       await db.query(`UPDATE ${s()}.budget_allocations SET allocated = 1 WHERE programme_id = $1`, [PROGRAMME]);
       await db.query(`UPDATE ${s()}.outcome_applications SET approved = false`);

@@ -101,7 +101,11 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   const stamp = `${started.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const fresh = sideSchema(schema, 'rebuild', stamp);
   const retired = sideSchema(schema, 'retired', stamp);
-  const total = await store.countEvents?.();
+  // Only for progress, so counted beside the replay rather than before it: on PostgreSQL the
+  // count scans the whole events table, about 4 % of the rebuild's time on the bench store.
+  let total: number | undefined;
+  const counting = store.countEvents?.().then((count) => void (total = count));
+  counting?.catch(() => undefined); // awaited after the replay; not an unhandled rejection meanwhile
   const live = quoteSchema(schema);
   const names = options.projections.map((projection) => projection.name);
   const rebuilding: Rebuilding[] = options.projections.map((projection) => ({ projection, position: undefined, replayed: 0 }));
@@ -189,6 +193,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   try {
     for (const { projection } of rebuilding) await projection.migrate(db, fresh);
     await replayToHead(rebuilding);
+    await counting;
     for (const target of rebuilding) {
       for (let attempt = 1; !(await switchOver(target)); attempt++) {
         if (attempt >= 20) throw new Error(`Projection ${target.projection.name}: could not switch over; the live runner kept moving ahead`);
