@@ -1,4 +1,5 @@
 import { SqlDatabase, quoteSchema } from '@kcflow/sql';
+import { EventsTableStatistics } from './events-table-statistics';
 import {
   AppendResult,
   EventStore,
@@ -96,12 +97,15 @@ export class PostgresEventStore implements EventStore {
   private readonly schemaName: string;
   private readonly s: string;
   private readonly subscriptions: PollingSubscriptions;
+  /** PGlite only: a server's autovacuum keeps them there. */
+  private readonly statistics: EventsTableStatistics | undefined;
 
   constructor({ db, schema, pollIntervalMs }: PostgresEventStoreOptions) {
     this.db = db;
     this.schemaName = schema;
     this.s = quoteSchema(schema);
     this.subscriptions = new PollingSubscriptions(this, pollIntervalMs);
+    this.statistics = db.dialect === 'pglite' ? new EventsTableStatistics(db, `${this.s}.events`) : undefined;
   }
 
   /** Creates the schema and tables if they are missing; safe to run at every start. */
@@ -172,6 +176,7 @@ export class PostgresEventStore implements EventStore {
         END
         $fn$`);
     });
+    await this.statistics?.analyze();
   }
 
   /** Appends in one statement (see APPEND_FUNCTION). A duplicate event id fails the append (unique violation). */
@@ -187,7 +192,10 @@ export class PostgresEventStore implements EventStore {
     ], REUSE);
     const actual = rows[0].actual === null ? 'no_stream' : Number(rows[0].actual);
     if (!rows[0].met) throw new WrongExpectedRevisionError(streamId, expected, actual);
-    if (events.length > 0) this.subscriptions.notifyAppended();
+    if (events.length > 0) {
+      this.subscriptions.notifyAppended();
+      this.statistics?.appended(events.length);
+    }
     // The rows are the events appended, or with no events the stream's last one (none: a null row).
     const last = rows[rows.length - 1];
     if (last.stream_revision === null) return { revision: -1, position: { commit: 0n, prepare: 0n } };
@@ -273,6 +281,7 @@ export class PostgresEventStore implements EventStore {
   /** Stops the subscriptions; the database is the caller's to close. */
   async close(): Promise<void> {
     await this.subscriptions.stopAll();
+    await this.statistics?.settled();
   }
 }
 
