@@ -45,8 +45,12 @@ export class PollingSubscriptions {
         // everything up to it (see reachedThrough). Only once caught up: while catching up,
         // reads come back full and reach their last event, and a round trip less per read
         // keeps the handler busier.
-        const head = streamPrefix !== undefined && caughtUp ? await this.store.headPosition() : undefined;
-        const events = await this.store.readAll({ after: checkpoint, limit: batchSize, streamPrefix });
+        const withHead = streamPrefix !== undefined && caughtUp;
+        const head = withHead ? await this.store.headPosition() : undefined;
+        // A head that has not moved past the checkpoint has nothing after it: an idle poll
+        // costs that one query, not a read as well.
+        const idle = withHead && (!head || (checkpoint !== undefined && comparePositions(head, checkpoint) <= 0));
+        const events = idle ? [] : await this.store.readAll({ after: checkpoint, limit: batchSize, streamPrefix });
         if (stopped.fired) return;
         const through = reachedThrough(events, batchSize, head, checkpoint);
         if (through) {

@@ -176,7 +176,7 @@ export class PostgresEventStore implements EventStore {
         END
         $fn$`);
     });
-    await this.statistics?.analyze();
+    await this.statistics?.load();
   }
 
   /** Appends in one statement (see APPEND_FUNCTION). A duplicate event id fails the append (unique violation). */
@@ -246,20 +246,18 @@ export class PostgresEventStore implements EventStore {
     return this.subscriptions.subscribe(options);
   }
 
-  async headPosition(): Promise<GlobalPosition | undefined> {
-    const [row] = await this.db.query<PositionRow>(
-      `SELECT transaction_id, global_position FROM ${this.s}.events
-       WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY transaction_id DESC, global_position DESC
-       LIMIT 1`,
-    );
-    return row && toPosition(row);
+  headPosition(): Promise<GlobalPosition | undefined> {
+    return this.lastPosition('WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())');
   }
 
   /** The newest event of all, above readAll's high-water mark too. */
-  async lastCommittedPosition(): Promise<GlobalPosition | undefined> {
+  lastCommittedPosition(): Promise<GlobalPosition | undefined> {
+    return this.lastPosition('');
+  }
+
+  private async lastPosition(where: string): Promise<GlobalPosition | undefined> {
     const [row] = await this.db.query<PositionRow>(
-      `SELECT transaction_id, global_position FROM ${this.s}.events
+      `SELECT transaction_id, global_position FROM ${this.s}.events ${where}
        ORDER BY transaction_id DESC, global_position DESC
        LIMIT 1`,
     );

@@ -17,6 +17,9 @@ export interface StoreVerdict {
   falseSnapshots: Array<{ streamId: string; revision: number; foldVersion: string }>;
 }
 
+/** How long to wait for events committed but still held out of readAll (see verifyStore). */
+const HELD_BACK_WAIT_MS = 60_000;
+
 /**
  * `npm run audit:verify`: the hash chain of every stream in the store and, given the
  * snapshot store, every snapshot of the current fold versions against a fold of the events
@@ -26,9 +29,6 @@ export interface StoreVerdict {
  * groups the events by stream: holding every event in memory is fine at a city programme's
  * scale (tens of thousands).
  */
-/** How long to wait for events committed but still held out of readAll (see verifyStore). */
-const HELD_BACK_WAIT_MS = 60_000;
-
 export async function verifyStore(store: EventStore, pageSize = 1000, snapshots?: SnapshotStore): Promise<StoreVerdict> {
   const streams = new Map<string, RecordedEvent[]>();
   // Everything committed before the verification began, including events that a transaction
