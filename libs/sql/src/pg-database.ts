@@ -1,22 +1,14 @@
-import { createHash } from 'node:crypto';
 import { Pool, QueryConfig } from 'pg';
-import { QueryOptions, SqlDatabase, SqlQueryable } from './sql-database';
+import { QueryOptions, SqlDatabase, SqlQueryable, TransactionRolledBack, statementName } from './sql-database';
 
 /**
  * A statement `reuse`d is sent as a named prepared statement: PostgreSQL parses and plans it
  * once per connection instead of on every call, which on a busy server is a good part of a
- * short statement's cost. The name is a digest of the text, so one text always has one name
- * (pg refuses a name reused for another text) and the names stay as few as the texts.
+ * short statement's cost.
  */
-const names = new Map<string, string>();
 function statement(sql: string, params: readonly unknown[], options: QueryOptions | undefined): QueryConfig {
   if (!options?.reuse) return { text: sql, values: [...params] };
-  let name = names.get(sql);
-  if (name === undefined) {
-    name = `kcflow_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
-    names.set(sql, name);
-  }
-  return { name, text: sql, values: [...params] };
+  return { name: statementName(sql), text: sql, values: [...params] };
 }
 
 /** SqlDatabase on a real PostgreSQL server, through a `pg` connection pool. */
@@ -47,7 +39,8 @@ export class PgDatabase implements SqlDatabase {
     try {
       await client.query('BEGIN');
       const result = await work(tx);
-      await client.query('COMMIT');
+      const commit = await client.query('COMMIT');
+      if (commit.command === 'ROLLBACK') throw new TransactionRolledBack();
       return result;
     } catch (error) {
       broken = await client.query('ROLLBACK').then(

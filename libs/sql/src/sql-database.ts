@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The one SQL surface KCFlow needs, so the same statements run on a real PostgreSQL
  * server (`pg`) and on embedded PGlite. Parameters are positional ($1, $2, …).
@@ -18,7 +20,11 @@ export interface QueryOptions {
 }
 
 export interface SqlDatabase extends SqlQueryable {
-  /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
+  /**
+   * Runs `work` in one transaction: committed if it resolves, rolled back if it throws. If a
+   * statement failed and `work` resolved all the same, PostgreSQL rolls back at COMMIT, and
+   * this throws TransactionRolledBack: a caller never takes such a transaction for committed.
+   */
   transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
   readonly dialect: 'postgres' | 'pglite';
@@ -30,4 +36,28 @@ export function quoteSchema(schema: string): string {
     throw new Error(`Invalid schema name "${schema}": use lower-case letters, digits and _`);
   }
   return `"${schema}"`;
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * The name under which a `reuse`d statement is prepared: a digest of its text, so one text
+ * always has one name (a connection refuses a name reused for another text) and the names
+ * stay as few as the texts.
+ */
+export function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `kcflow_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
+/** COMMIT found the transaction failed and rolled it back: a statement in it had failed. */
+export class TransactionRolledBack extends Error {
+  constructor() {
+    super('The transaction was rolled back at COMMIT: a statement in it had failed');
+    this.name = 'TransactionRolledBack';
+  }
 }
