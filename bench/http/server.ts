@@ -31,9 +31,9 @@ PgliteDatabase.prototype.transaction = function <T>(this: PgliteDatabase, work: 
   statements += 2;
   return pgliteTransaction.call(this, (tx) =>
     work({
-      query: (sql, params) => {
+      query: (sql, params, options) => {
         statements += 1;
-        return tx.query(sql, params);
+        return tx.query(sql, params, options);
       },
     }),
   ) as Promise<T>;
