@@ -76,6 +76,7 @@ interface Rebuilding {
  * 1. Creates `<schema>_rebuild_<time>` and replays every event into it, every projection from
  *    the same reads; each projection folds the events in memory and writes the rows once it
  *    holds `rowsPerWrite` of them (FoldWriter), while the next events are read and folded.
+ *    The tables have only their primary keys until the replay ends; then their other indexes.
  * 2. Per projection: waits (bounded) until the live checkpoint has reached the end of the
  *    replay, so the switch can usually keep the checkpoint where the runner left it.
  * 3. In one transaction, under lockProjection: reads the live checkpoint; if it is ahead of
@@ -191,8 +192,12 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   const results: RebuildResult[] = [];
   await db.query(`CREATE SCHEMA ${quoteSchema(fresh)}`);
   try {
-    for (const { projection } of rebuilding) await projection.migrate(db, fresh);
+    for (const { projection } of rebuilding) await projection.createTables(db, fresh);
     await replayToHead(rebuilding);
+    // Built once on the full tables rather than entry by entry during the replay: on the
+    // benchmark's million events, PostgreSQL's CPU per event went from 14.4–15.7 to 13.0–13.6 µs.
+    // The primary keys stay: the folds' UPDATE … FROM and ON CONFLICT look rows up by them.
+    for (const { projection } of rebuilding) await projection.createIndexes?.(db, fresh);
     await counting;
     for (const target of rebuilding) {
       for (let attempt = 1; !(await switchOver(target)); attempt++) {
