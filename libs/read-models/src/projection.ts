@@ -114,11 +114,23 @@ export function firstDelivery(marks: Map<string, number>, event: RecordedEvent):
 
 /**
  * Writes marks kept in memory (stream → highest revision applied): a rebuild's, which meets
- * each event once (rebuild.ts).
+ * each event once (rebuild.ts). The marks of `newStreams` do not exist yet: they are inserted
+ * without the upsert's lookup.
  */
-export async function saveMarks(tx: SqlQueryable, schema: string, projectionName: string, marks: ReadonlyMap<string, number>): Promise<void> {
-  if (marks.size === 0) return;
-  await tx.query(upsertMarks(`${quoteSchema(schema)}.${streamRevisionsTable(projectionName)}`), [[...marks.keys()], [...marks.values()]]);
+export async function saveMarks(
+  tx: SqlQueryable,
+  schema: string,
+  projectionName: string,
+  marks: ReadonlyMap<string, number>,
+  newStreams: ReadonlySet<string>,
+): Promise<void> {
+  const table = `${quoteSchema(schema)}.${streamRevisionsTable(projectionName)}`;
+  const [inserted, moved] = [new Map<string, number>(), new Map<string, number>()];
+  for (const [stream, revision] of marks) (newStreams.has(stream) ? inserted : moved).set(stream, revision);
+  if (inserted.size > 0) {
+    await tx.query(`INSERT INTO ${table} (stream_id, revision) SELECT * FROM unnest($1::text[], $2::int[])`, [[...inserted.keys()], [...inserted.values()]]);
+  }
+  if (moved.size > 0) await tx.query(upsertMarks(table), [[...moved.keys()], [...moved.values()]]);
 }
 
 /** Each stream's mark ($1) moved up to its revision ($2), never down. */
