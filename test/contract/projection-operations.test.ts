@@ -55,6 +55,12 @@ async function tablesOf(db: SqlDatabase, schema: string, projection: Projection)
   return tables;
 }
 
+/** Every index in the schema, as its definition with the schema's name left out. */
+async function indexesOf(db: SqlDatabase, schema: string): Promise<string[]> {
+  const rows = await db.query<{ indexname: string; indexdef: string }>('SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname', [schema]);
+  return rows.map((row) => `${row.indexname}: ${row.indexdef.replaceAll(`${quoteSchema(schema)}.`, '').replaceAll(`${schema}.`, '')}`);
+}
+
 function operationCases(openDatabase: () => Promise<SqlDatabase>): void {
   let db: SqlDatabase;
   let schema: string;
@@ -205,10 +211,14 @@ function operationCases(openDatabase: () => Promise<SqlDatabase>): void {
 
     it('rebuilds several projections in one pass over the events, switching each over', async () => {
       const before = await Promise.all(ALL_PROJECTIONS.map((projection) => tablesOf(db, schema, projection)));
+      const indexesBefore = await indexesOf(db, schema);
       const results = await rebuildProjections({ store, db, schema, projections: ALL_PROJECTIONS, batchSize: 7 });
       const events = (await store.readAll({ limit: 1_000 })).length;
       expect(results).toEqual(ALL_PROJECTIONS.map((p) => ({ projection: p.name, events, position: expect.any(String), seconds: expect.any(Number) })));
       expect(await Promise.all(ALL_PROJECTIONS.map((projection) => tablesOf(db, schema, projection)))).toEqual(before);
+      // The rebuild builds the secondary indexes after its replay: the tables switched in have them all.
+      expect(indexesBefore.filter((index) => !index.includes('_pkey:'))).toHaveLength(4);
+      expect(await indexesOf(db, schema)).toEqual(indexesBefore);
       expect(await sideSchemas()).toEqual([]);
     });
 

@@ -18,7 +18,7 @@ describe('ProjectionRunner after a failure', () => {
     const counted: Projection = {
       name: 'counted',
       tables: ['counted'],
-      async migrate(tx, s) {
+      async createTables(tx, s) {
         await tx.query(`CREATE TABLE IF NOT EXISTS ${quoteSchema(s)}.counted (event_id text PRIMARY KEY)`);
         await migrateStreamRevisions(tx, s, 'counted');
       },

@@ -10,6 +10,7 @@ import {
   budgetSummary,
   handleBatch,
   listApplications,
+  migrateProjection,
   migrateStreamRevisions,
   outcomeReport,
   programmeBudget,
@@ -357,7 +358,7 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
           const side = `${schema}_${i}`;
           await db.query(`CREATE SCHEMA ${quoteSchema(side)}`);
           try {
-            await projection.migrate(db, side);
+            await migrateProjection(db, side, projection);
             for (const batch of batches) await db.transaction((tx) => handleBatch(tx, projection, batch, side));
             rows[how] = await snapshot(db, side, projection);
           } finally {
@@ -509,7 +510,8 @@ function readModelCases(openDatabase: () => Promise<SqlDatabase>): void {
       const stuck: Projection = {
         ...budgetProjection,
         name: 'stuck',
-        migrate: (tx, s) => migrateStreamRevisions(tx, s, 'stuck'),
+        createIndexes: undefined,
+        createTables: (tx, s) => migrateStreamRevisions(tx, s, 'stuck'),
         fold: () => ({ rows: 0, add: () => undefined, write: () => released }),
       };
       const running = runner([applicationsProjection, stuck]);

@@ -1,6 +1,6 @@
 import { EventStore, GlobalPosition, RecordedEvent, Subscription, comparePositions, formatPosition, parsePosition } from '@kcflow/event-store';
 import { SqlDatabase, SqlQueryable, quoteSchema } from '@kcflow/sql';
-import { Projection, failingEvent, handleBatch } from './projection';
+import { Projection, failingEvent, handleBatch, migrateProjection } from './projection';
 import { lockProjection } from './rebuild';
 
 /** pino-compatible: `logger.info({ projection }, 'message')`. */
@@ -165,7 +165,7 @@ export class ProjectionRunner {
            last_error_event_id text
          )`,
       );
-      for (const { projection } of this.running) await projection.migrate(tx, this.schema);
+      for (const { projection } of this.running) await migrateProjection(tx, this.schema, projection);
     });
   }
 

@@ -13,8 +13,16 @@ export interface Projection {
   readonly name: string;
   /** Every table the projection owns, so that a rebuild can drop them and replay. */
   readonly tables: readonly string[];
-  /** Creates the tables if they are missing; safe to run at every start. */
-  migrate(db: SqlQueryable, schema: string): Promise<void>;
+  /**
+   * Creates the tables if they are missing, with their primary keys, which the folds' writes
+   * need; safe to run at every start. migrateProjection adds the indexes.
+   */
+  createTables(db: SqlQueryable, schema: string): Promise<void>;
+  /**
+   * Creates the secondary indexes if they are missing. Apart from the tables so that a rebuild
+   * can build them once, on full tables, rather than insert into them row by row.
+   */
+  createIndexes?(db: SqlQueryable, schema: string): Promise<void>;
   /** The events that change its rows: only theirs move its stream marks. */
   applies(event: RecordedEvent): boolean;
   /** An empty fold, to take events delivered for the first time and write what they change. */
@@ -34,6 +42,12 @@ export interface ProjectionFold {
   readonly rows: number;
   /** Writes the rows: UPDATEs those that exist, INSERTs those the events create. */
   write(tx: SqlQueryable, schema: string): Promise<void>;
+}
+
+/** Creates a projection's tables and indexes if they are missing; safe to run at every start. */
+export async function migrateProjection(db: SqlQueryable, schema: string, projection: Projection): Promise<void> {
+  await projection.createTables(db, schema);
+  await projection.createIndexes?.(db, schema);
 }
 
 /** Applies a batch of events: marks the first deliveries, folds them and writes the rows. */
@@ -100,11 +114,23 @@ export function firstDelivery(marks: Map<string, number>, event: RecordedEvent):
 
 /**
  * Writes marks kept in memory (stream → highest revision applied): a rebuild's, which meets
- * each event once (rebuild.ts).
+ * each event once (rebuild.ts). The marks of `newStreams` do not exist yet: they are inserted
+ * without the upsert's lookup.
  */
-export async function saveMarks(tx: SqlQueryable, schema: string, projectionName: string, marks: ReadonlyMap<string, number>): Promise<void> {
-  if (marks.size === 0) return;
-  await tx.query(upsertMarks(`${quoteSchema(schema)}.${streamRevisionsTable(projectionName)}`), [[...marks.keys()], [...marks.values()]]);
+export async function saveMarks(
+  tx: SqlQueryable,
+  schema: string,
+  projectionName: string,
+  marks: ReadonlyMap<string, number>,
+  newStreams: ReadonlySet<string>,
+): Promise<void> {
+  const table = `${quoteSchema(schema)}.${streamRevisionsTable(projectionName)}`;
+  const [inserted, moved] = [new Map<string, number>(), new Map<string, number>()];
+  for (const [stream, revision] of marks) (newStreams.has(stream) ? inserted : moved).set(stream, revision);
+  if (inserted.size > 0) {
+    await tx.query(`INSERT INTO ${table} (stream_id, revision) SELECT * FROM unnest($1::text[], $2::int[])`, [[...inserted.keys()], [...inserted.values()]]);
+  }
+  if (moved.size > 0) await tx.query(upsertMarks(table), [[...moved.keys()], [...moved.values()]]);
 }
 
 /** Each stream's mark ($1) moved up to its revision ($2), never down. */

@@ -76,6 +76,7 @@ interface Rebuilding {
  * 1. Creates `<schema>_rebuild_<time>` and replays every event into it, every projection from
  *    the same reads; each projection folds the events in memory and writes the rows once it
  *    holds `rowsPerWrite` of them (FoldWriter), while the next events are read and folded.
+ *    The tables have only their primary keys until the replay ends; then their other indexes.
  * 2. Per projection: waits (bounded) until the live checkpoint has reached the end of the
  *    replay, so the switch can usually keep the checkpoint where the runner left it.
  * 3. In one transaction, under lockProjection: reads the live checkpoint; if it is ahead of
@@ -191,8 +192,12 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   const results: RebuildResult[] = [];
   await db.query(`CREATE SCHEMA ${quoteSchema(fresh)}`);
   try {
-    for (const { projection } of rebuilding) await projection.migrate(db, fresh);
+    for (const { projection } of rebuilding) await projection.createTables(db, fresh);
     await replayToHead(rebuilding);
+    // Built once on the full tables rather than entry by entry during the replay: on the
+    // benchmark's million events, PostgreSQL's CPU per event went from 14.4–15.7 to 13.0–13.6 µs.
+    // The primary keys stay: the folds' UPDATE … FROM and ON CONFLICT look rows up by them.
+    for (const { projection } of rebuilding) await projection.createIndexes?.(db, fresh);
     await counting;
     for (const target of rebuilding) {
       for (let attempt = 1; !(await switchOver(target)); attempt++) {
@@ -240,6 +245,12 @@ interface FoldSpan {
 class FoldWriter {
   private fold: ProjectionFold;
   private marks = new Map<string, number>();
+  /**
+   * The streams whose first event the fold holds. No mark exists for them yet, as a rebuild
+   * meets each event once, in order: theirs are inserted without the upsert's lookup, which
+   * took 1.5–2.2 µs of PostgreSQL's CPU per event (about 12 %) on the benchmark's million.
+   */
+  private newStreams = new Set<string>();
   /** The fold's events: after `after`, up to `upTo`. */
   private after: GlobalPosition | undefined;
   private upTo: GlobalPosition | undefined;
@@ -261,7 +272,11 @@ class FoldWriter {
   async add(events: readonly RecordedEvent[]): Promise<void> {
     const upTo = (this.upTo = events[events.length - 1].position);
     try {
-      for (const event of events) if (this.projection.applies(event) && firstDelivery(this.marks, event)) this.fold.add(event);
+      for (const event of events) {
+        if (!this.projection.applies(event) || !firstDelivery(this.marks, event)) continue;
+        this.fold.add(event);
+        if (event.revision === 0) this.newStreams.add(event.streamId);
+      }
     } catch (error) {
       await this.writing; // the fold stands on the writes before it, which may have failed first
       await this.nameFailure({ after: this.after, upTo, error });
@@ -278,15 +293,22 @@ class FoldWriter {
   /** Waits for the write before (failing if it failed), then starts writing the fold. */
   private async write(): Promise<void> {
     await this.writing;
-    const { fold, marks, after, upTo } = this;
+    const { fold, marks, newStreams, after, upTo } = this;
     this.fold = this.projection.fold();
     this.marks = new Map();
+    this.newStreams = new Set();
     this.after = upTo;
     if (marks.size === 0 || !upTo) return;
     this.writing = this.db
       .transaction(async (tx) => {
+        // Every statement of a write looks its rows up by key, but the planner, which has no
+        // statistics for the new tables (and with them, ANALYZE'd, chose the same), scanned the
+        // whole table for the folds' UPDATE … WHERE key = ANY(…) of a few thousand keys: a cost
+        // that grows with the table. Without the scans, PostgreSQL's CPU per event on the
+        // benchmark's million events was 0.5–1.0 µs (4–8 %) lower, in three pairs.
+        await tx.query('SET LOCAL enable_seqscan = off');
         await fold.write(tx, this.schema);
-        await saveMarks(tx, this.schema, this.projection.name, marks);
+        await saveMarks(tx, this.schema, this.projection.name, marks, newStreams);
       })
       .catch((error: unknown) => this.nameFailure({ after, upTo, error }));
     this.writing.catch(() => undefined); // awaited by the next write or flush; not unhandled meanwhile

@@ -11,7 +11,7 @@ export const applicationsProjection: Projection = {
   name: NAME,
   tables: ['applications', streamRevisionsTable(NAME)],
 
-  async migrate(db, schema) {
+  async createTables(db, schema) {
     const s = quoteSchema(schema);
     await db.query(
       `CREATE TABLE IF NOT EXISTS ${s}.applications (
@@ -39,10 +39,14 @@ export const applicationsProjection: Projection = {
          revision integer NOT NULL
        )`,
     );
+    await migrateStreamRevisions(db, schema, NAME);
+  },
+
+  async createIndexes(db, schema) {
+    const s = quoteSchema(schema);
     // Every list is ordered by the keyset (submitted_at, id); most are filtered by programme.
     await db.query(`CREATE INDEX IF NOT EXISTS applications_keyset ON ${s}.applications (submitted_at, id)`);
     await db.query(`CREATE INDEX IF NOT EXISTS applications_programme_keyset ON ${s}.applications (programme_id, submitted_at, id)`);
-    await migrateStreamRevisions(db, schema, NAME);
   },
 
   applies: (event) => idInStream(event.streamId, 'application') !== undefined,

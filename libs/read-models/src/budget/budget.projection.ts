@@ -16,7 +16,7 @@ export const budgetProjection: Projection = {
   name: NAME,
   tables: ['programmes', 'budget_allocations', 'application_directory', streamRevisionsTable(NAME)],
 
-  async migrate(db, schema) {
+  async createTables(db, schema) {
     const s = quoteSchema(schema);
     await db.query(
       `CREATE TABLE IF NOT EXISTS ${s}.programmes (
@@ -50,8 +50,11 @@ export const budgetProjection: Projection = {
          disbursed bigint NOT NULL DEFAULT 0
        )`,
     );
-    await db.query(`CREATE INDEX IF NOT EXISTS application_directory_programme ON ${s}.application_directory (programme_id)`);
     await migrateStreamRevisions(db, schema, NAME);
+  },
+
+  async createIndexes(db, schema) {
+    await db.query(`CREATE INDEX IF NOT EXISTS application_directory_programme ON ${quoteSchema(schema)}.application_directory (programme_id)`);
   },
 
   applies,

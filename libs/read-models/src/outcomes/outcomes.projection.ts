@@ -16,7 +16,7 @@ export const outcomesProjection: Projection = {
   name: NAME,
   tables: ['outcome_programmes', 'outcome_applications', streamRevisionsTable(NAME)],
 
-  async migrate(db, schema) {
+  async createTables(db, schema) {
     const s = quoteSchema(schema);
     await db.query(
       `CREATE TABLE IF NOT EXISTS ${s}.outcome_programmes (
@@ -38,8 +38,11 @@ export const outcomesProjection: Projection = {
          achieved jsonb
        )`,
     );
-    await db.query(`CREATE INDEX IF NOT EXISTS outcome_applications_programme ON ${s}.outcome_applications (programme_id)`);
     await migrateStreamRevisions(db, schema, NAME);
+  },
+
+  async createIndexes(db, schema) {
+    await db.query(`CREATE INDEX IF NOT EXISTS outcome_applications_programme ON ${quoteSchema(schema)}.outcome_applications (programme_id)`);
   },
 
   applies,
