@@ -64,7 +64,7 @@ interface AppendRow {
  * caller can name the actual revision. The name carries a version: a changed body gets a new
  * name, and processes of the old and the new code can run side by side during a deploy.
  */
-const APPEND_FUNCTION = 'append_events_v1';
+const APPEND_FUNCTION = 'append_events_v2';
 
 /** The expected revision as the function takes it: a revision ≥ 0, or a negative code. */
 function encodeExpected(expected: ExpectedRevision): number {
@@ -132,8 +132,7 @@ export class PostgresEventStore implements EventStore {
       );
       await tx.query(`
         CREATE OR REPLACE FUNCTION ${this.s}.${APPEND_FUNCTION}(
-          p_lock text, p_stream text, p_expected bigint,
-          p_ids uuid[], p_types text[], p_data jsonb[], p_metadata jsonb[])
+          p_lock text, p_stream text, p_expected bigint, p_events jsonb)
         RETURNS TABLE (met boolean, actual bigint, stream_revision bigint, transaction_id xid8, global_position bigint)
         LANGUAGE plpgsql VOLATILE AS $fn$
         #variable_conflict use_column
@@ -159,15 +158,15 @@ export class PostgresEventStore implements EventStore {
             RETURN QUERY SELECT false, last_revision, NULL::bigint, NULL::xid8, NULL::bigint;
             RETURN;
           END IF;
-          IF coalesce(cardinality(p_ids), 0) = 0 THEN
+          IF jsonb_array_length(p_events) = 0 THEN
             RETURN QUERY SELECT true, last_revision, last_revision, last_transaction, last_position;
             RETURN;
           END IF;
           RETURN QUERY
             WITH inserted AS (
               INSERT INTO ${this.s}.events (stream_id, stream_revision, event_id, type, data, metadata)
-              SELECT p_stream, coalesce(last_revision, -1) + x.n, x.id, x.type, x.data, x.metadata
-              FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS x(id, type, data, metadata, n)
+              SELECT p_stream, coalesce(last_revision, -1) + x.n, (x.e->>'id')::uuid, x.e->>'type', x.e->'data', x.e->'metadata'
+              FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(e, n)
               ORDER BY x.n
               RETURNING events.stream_revision, events.transaction_id, events.global_position
             )
@@ -181,14 +180,11 @@ export class PostgresEventStore implements EventStore {
 
   /** Appends in one statement (see APPEND_FUNCTION). A duplicate event id fails the append (unique violation). */
   async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    const rows = await this.db.query<AppendRow>(`SELECT * FROM ${this.s}.${APPEND_FUNCTION}($1, $2, $3, $4, $5, $6, $7)`, [
+    const rows = await this.db.query<AppendRow>(`SELECT * FROM ${this.s}.${APPEND_FUNCTION}($1, $2, $3, $4)`, [
       `${this.schemaName}/${streamId}`,
       streamId,
       encodeExpected(expected),
-      events.map((event) => event.id),
-      events.map((event) => event.type),
-      events.map((event) => JSON.stringify(event.data)),
-      events.map((event) => JSON.stringify(event.metadata)),
+      JSON.stringify(events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }))),
     ], REUSE);
     const actual = rows[0].actual === null ? 'no_stream' : Number(rows[0].actual);
     if (!rows[0].met) throw new WrongExpectedRevisionError(streamId, expected, actual);
