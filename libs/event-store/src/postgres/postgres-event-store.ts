@@ -132,46 +132,34 @@ export class PostgresEventStore implements EventStore {
       );
       await tx.query(`
         CREATE OR REPLACE FUNCTION ${this.s}.${APPEND_FUNCTION}(
-          p_lock text, p_stream text, p_expected bigint, p_events jsonb)
-        RETURNS TABLE (met boolean, actual bigint, stream_revision bigint, transaction_id xid8, global_position bigint)
+          p_lock text, p_stream text, p_expected bigint, p_events jsonb,
+          OUT met boolean, OUT actual bigint, OUT stream_revision bigint, OUT transaction_id xid8, OUT global_position bigint)
         LANGUAGE plpgsql VOLATILE AS $fn$
-        #variable_conflict use_column
-        DECLARE
-          last_revision bigint;
-          last_transaction xid8;
-          last_position bigint;
-          expectation_met boolean;
         BEGIN
           PERFORM pg_advisory_xact_lock(hashtextextended(p_lock, 0));
-          SELECT e.stream_revision, e.transaction_id, e.global_position
-            INTO last_revision, last_transaction, last_position
+          SELECT e.stream_revision, e.stream_revision, e.transaction_id, e.global_position
+            INTO actual, stream_revision, transaction_id, global_position
             FROM ${this.s}.events e WHERE e.stream_id = p_stream
             ORDER BY e.stream_revision DESC LIMIT 1;
-          -- (An IF condition ends at its first THEN, so the CASE is assigned first.)
-          expectation_met := CASE p_expected
-            WHEN -1 THEN last_revision IS NULL
+          met := CASE p_expected
+            WHEN -1 THEN actual IS NULL
             WHEN -2 THEN true
-            WHEN -3 THEN last_revision IS NOT NULL
-            ELSE last_revision IS NOT DISTINCT FROM p_expected
+            WHEN -3 THEN actual IS NOT NULL
+            ELSE actual IS NOT DISTINCT FROM p_expected
           END;
-          IF NOT expectation_met THEN
-            RETURN QUERY SELECT false, last_revision, NULL::bigint, NULL::xid8, NULL::bigint;
-            RETURN;
-          END IF;
-          IF jsonb_array_length(p_events) = 0 THEN
-            RETURN QUERY SELECT true, last_revision, last_revision, last_transaction, last_position;
-            RETURN;
-          END IF;
-          RETURN QUERY
+          IF NOT met THEN
+            stream_revision := NULL; transaction_id := NULL; global_position := NULL;
+          ELSIF jsonb_array_length(p_events) > 0 THEN
             WITH inserted AS (
-              INSERT INTO ${this.s}.events (stream_id, stream_revision, event_id, type, data, metadata)
-              SELECT p_stream, coalesce(last_revision, -1) + x.n, (x.e->>'id')::uuid, x.e->>'type', x.e->'data', x.e->'metadata'
+              INSERT INTO ${this.s}.events AS ev (stream_id, stream_revision, event_id, type, data, metadata)
+              SELECT p_stream, coalesce(actual, -1) + x.n, (x.e->>'id')::uuid, x.e->>'type', x.e->'data', x.e->'metadata'
               FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(e, n)
               ORDER BY x.n
-              RETURNING events.stream_revision, events.transaction_id, events.global_position
+              RETURNING ev.stream_revision AS r, ev.transaction_id AS t, ev.global_position AS g
             )
-            SELECT true, last_revision, i.stream_revision, i.transaction_id, i.global_position
-            FROM inserted i ORDER BY i.stream_revision;
+            SELECT i.r, i.t, i.g INTO stream_revision, transaction_id, global_position
+            FROM inserted i ORDER BY i.r DESC LIMIT 1;
+          END IF;
         END
         $fn$`);
     });
