@@ -6,7 +6,8 @@
  * - read: a two-event application stream, whole (as a command reads a stream from the start);
  * - read from the last: the same stream from its last revision on (as a held head is checked);
  * - the floor: the same row by a plain one-row INSERT.
- * Evidence for RESULTS.md; not part of `npm run bench`. Run it under the benchmark lock.
+ * Evidence for RESULTS.md ("The PostgreSQL command path"); not part of `npm run bench`. Run it
+ * under the benchmark lock; MICRO_ASYNC_COMMIT=1 also shows the append without the WAL flush.
  */
 import { randomUUID } from 'node:crypto';
 import { PostgresEventStore } from '@kcflow/event-store';
