@@ -65,6 +65,20 @@ export function describeEventStoreContract(
         expect(result).toEqual({ revision: 1, position: read[1].position });
       });
 
+      // The SQL stores take the events as one JSON text: quoting inside it must survive as written.
+      it('round-trips quotes, backslashes, braces and escapes in data and metadata', async () => {
+        const stream = `application-${randomUUID()}`;
+        const tricky = 'say "hi" \\ {a,b} [1] \'x\' \\" \n\t end, NULL, ưu tiên 🏭';
+        const event = newEvent('ApplicationAmended', { note: tricky, items: [tricky, { [tricky]: tricky }], empty: '' });
+        event.metadata.actorName = tricky;
+
+        await store.append(stream, [event, newEvent('ApplicationAmended', { note: '"' })], 'no_stream');
+
+        const [read, second] = await store.readStream(stream);
+        expect({ id: read.id, type: read.type, data: read.data, metadata: read.metadata }).toEqual(event);
+        expect(second.data).toEqual({ note: '"' });
+      });
+
       it('continues the revisions of an existing stream', async () => {
         const stream = `application-${randomUUID()}`;
         await store.append(stream, newEvents(2), 'no_stream');
