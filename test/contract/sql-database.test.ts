@@ -56,6 +56,15 @@ function sqlDatabaseCases(database: () => SqlDatabase): void {
     expect(await db.query(`SELECT name FROM ${s}.t`)).toEqual([{ name: 'a' }]);
   });
 
+  it('runs a reused statement again after its first run failed', async () => {
+    const db = database();
+    const insert = `INSERT INTO ${s}.t (name) VALUES ($1)`;
+    await db.query(`INSERT INTO ${s}.t (name) VALUES ('taken')`);
+    await expect(db.query(insert, ['taken'], { reuse: true })).rejects.toMatchObject({ code: '23505' });
+    await db.query(insert, ['free'], { reuse: true });
+    expect(await db.query(`SELECT name FROM ${s}.t ORDER BY id`)).toEqual([{ name: 'taken' }, { name: 'free' }]);
+  });
+
   it('commits a transaction that resolves, rolls back one that throws', async () => {
     const db = database();
     await db.transaction(async (tx) => {

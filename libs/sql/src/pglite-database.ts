@@ -92,16 +92,22 @@ export class PgliteDatabase implements SqlDatabase {
         protocol.serialize.execute({}),
         protocol.serialize.sync(),
       );
-      const result = await this.exchange(Buffer.concat(messages), syncToFs);
-      if (name) this.prepared.add(name);
-      return result;
+      return this.exchange(Buffer.concat(messages), syncToFs, name);
     });
     this.running = next.catch(() => undefined);
     return next;
   }
 
-  private async exchange(message: Uint8Array, syncToFs: boolean): Promise<Results> {
-    const { messages } = await this.pglite.execProtocol(message, { syncToFs });
+  /**
+   * One call; `prepared` is the name a Parse in it creates. The name is kept as soon as the
+   * Parse succeeded, even if the statement then failed: PostgreSQL keeps the statement, and a
+   * second Parse of the name would be refused.
+   */
+  private async exchange(message: Uint8Array, syncToFs: boolean, prepared?: string): Promise<Results> {
+    const { messages } = await this.pglite.execProtocol(message, { syncToFs, throwOnError: false });
+    if (prepared && messages.some((m) => m.name === 'parseComplete')) this.prepared.add(prepared);
+    const error = messages.find((m) => m.name === 'error');
+    if (error) throw error;
     return parse.parseResults(messages, this.pglite.parsers)[0];
   }
 }
