@@ -1,30 +1,18 @@
 import { PostgresEventStore } from '@kcflow/event-store';
-import { PgDatabase, quoteSchema } from '@kcflow/sql';
+import { PgDatabase } from '@kcflow/sql';
 import { describeEventStoreContract } from '../../libs/event-store/src/testing/event-store.contract';
-import { POSTGRES_URL, describeWithPostgres, uniqueSchema } from '../support/services';
+import { describeWithPostgresSchema } from '../support/services';
 import { describePostgresEventStoreCases } from './postgres-event-store.cases';
 
-describeWithPostgres('PostgresEventStore on a PostgreSQL server', () => {
-  // One schema for this run, dropped at the end, so runs never see each other's events.
-  const schema = uniqueSchema('event_store');
-  let db: PgDatabase;
-
-  beforeAll(() => {
-    db = new PgDatabase(POSTGRES_URL);
-  });
-
-  afterAll(async () => {
-    await db.query(`DROP SCHEMA IF EXISTS ${quoteSchema(schema)} CASCADE`);
-    await db.close();
-  });
-
+// One schema for this run, dropped at the end, so runs never see each other's events.
+describeWithPostgresSchema('PostgresEventStore on a PostgreSQL server', 'event_store', (database, schema) => {
   describeEventStoreContract('PostgresEventStore on pg', async () => {
-    const store = new PostgresEventStore({ db, schema });
+    const store = new PostgresEventStore({ db: database(), schema });
     await store.migrate();
     return { store, teardown: () => store.close() };
   });
 
-  describePostgresEventStoreCases('PostgresEventStore on pg', () => db, schema, { separateConnections: true });
+  describePostgresEventStoreCases('PostgresEventStore on pg', database, schema, { separateConnections: true });
 
   describe('statements marked for reuse', () => {
     const prepared = (tx: { query: PgDatabase['query'] }) =>
@@ -32,7 +20,7 @@ describeWithPostgres('PostgresEventStore on a PostgreSQL server', () => {
 
     it('run as one named prepared statement per text on each connection, with the same answers', async () => {
       const sql = 'SELECT $1::int + 1 AS answer /* reuse probe */';
-      await db.transaction(async (tx) => {
+      await database().transaction(async (tx) => {
         expect(await tx.query(sql, [41], { reuse: true })).toEqual([{ answer: 42 }]);
         expect(await tx.query(sql, [1], { reuse: true })).toEqual([{ answer: 2 }]);
         const named = (await prepared(tx)).filter((p) => p.statement === sql);
@@ -43,7 +31,7 @@ describeWithPostgres('PostgresEventStore on a PostgreSQL server', () => {
 
     it('others are not kept', async () => {
       const sql = 'SELECT $1::int AS once /* not for reuse */';
-      await db.transaction(async (tx) => {
+      await database().transaction(async (tx) => {
         await tx.query(sql, [1]);
         expect((await prepared(tx)).filter((p) => p.statement === sql)).toEqual([]);
       });

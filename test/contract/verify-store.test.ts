@@ -1,8 +1,8 @@
 import { EventStore, InMemoryEventStore, PostgresEventStore } from '@kcflow/event-store';
 import { randomUUID } from 'node:crypto';
-import { PgDatabase, quoteSchema } from '@kcflow/sql';
+import { PgDatabase } from '@kcflow/sql';
 import { CommandLoop, hashEvent, verifyStore } from '@kcflow/workflow';
-import { POSTGRES_URL, describeWithPostgres, uniqueSchema } from '../support/services';
+import { POSTGRES_URL, describeWithPostgresSchema } from '../support/services';
 
 const counter = { initialState: () => 0, evolve: (n: number) => n + 1 };
 const context = { actorId: 'a', role: 'admin', correlationId: 'c', causationId: 'c' };
@@ -42,20 +42,9 @@ describe('verifyStore (npm run audit:verify)', () => {
   });
 });
 
-describeWithPostgres('verifyStore on a PostgreSQL event store', () => {
-  const schema = uniqueSchema('verify_store');
-  let db: PgDatabase;
-
-  beforeAll(() => {
-    db = new PgDatabase(POSTGRES_URL);
-  });
-  afterAll(async () => {
-    await db.query(`DROP SCHEMA IF EXISTS ${quoteSchema(schema)} CASCADE`);
-    await db.close();
-  });
-
+describeWithPostgresSchema('verifyStore on a PostgreSQL event store', 'verify_store', (db, schema) => {
   it('waits for events committed while an older transaction elsewhere still holds readAll back, and checks them', async () => {
-    const store = new PostgresEventStore({ db, schema });
+    const store = new PostgresEventStore({ db: db(), schema });
     await store.migrate();
     const elsewhere = new PgDatabase(POSTGRES_URL);
     let verdict: Promise<unknown> | undefined;

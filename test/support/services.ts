@@ -6,7 +6,7 @@
  * (test/support/global-setup.ts), which leaves its findings in environment variables.
  */
 import { SourceTextModule } from 'node:vm';
-import { PgliteDatabase } from '@kcflow/sql';
+import { PgDatabase, PgliteDatabase, quoteSchema } from '@kcflow/sql';
 
 export const isCI = process.env.CI === 'true';
 
@@ -38,6 +38,25 @@ export function describeWithService(service: Service, name: string, body: () => 
 
 export const describeWithPostgres = (name: string, body: () => void) => describeWithService('postgres', name, body);
 export const describeWithKafka = (name: string, body: () => void) => describeWithService('kafka', name, body);
+
+/**
+ * A describeWithPostgres whose tests share one connection pool and one schema name of this run
+ * (`<prefix>_<time>_<random>`), dropped with everything in it at the end.
+ */
+export function describeWithPostgresSchema(name: string, prefix: string, body: (db: () => PgDatabase, schema: string) => void): void {
+  describeWithPostgres(name, () => {
+    const schema = uniqueSchema(prefix);
+    let db: PgDatabase;
+    beforeAll(() => {
+      db = new PgDatabase(POSTGRES_URL);
+    });
+    afterAll(async () => {
+      await db.query(`DROP SCHEMA IF EXISTS ${quoteSchema(schema)} CASCADE`);
+      await db.close();
+    });
+    body(() => db, schema);
+  });
+}
 
 /**
  * A describe whose tests share one in-memory PGlite (starting one takes seconds; each test

@@ -86,7 +86,7 @@ function encodeExpected(expected: ExpectedRevision): number {
   }
 }
 
-/** The store's hot statements: append, stream and subscription reads (QueryOptions.reuse). */
+/** The store's hot statements: append, stream and subscription reads, the head (QueryOptions.reuse). */
 const REUSE = { reuse: true } as const;
 
 /**
@@ -250,6 +250,8 @@ export class PostgresEventStore implements EventStore {
       `SELECT transaction_id, global_position FROM ${this.s}.events ${where}
        ORDER BY transaction_id DESC, global_position DESC
        LIMIT 1`,
+      [],
+      REUSE, // a caught-up subscription asks for the head at every poll
     );
     return row && toPosition(row);
   }
