@@ -1,7 +1,8 @@
 /**
  * 5. Kafka relay: integration events from the store to the broker through OutboundRelay
- * (subscription, mapping, idempotent send, checkpoint per batch), against a raw kafkajs
- * producer sending the same messages, grouped the same way, with the same producer settings.
+ * (subscription, mapping, idempotent send from its producer thread, checkpoint per batch),
+ * against a raw kafkajs producer sending the same messages, grouped the same way, with the
+ * same producer settings, from the bench's own thread.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -9,7 +10,18 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, Message, Partitioners, logLevel } from 'kafkajs';
 import { GlobalPosition, PostgresEventStore, comparePositions } from '@kcflow/event-store';
-import { APPLICATION_PREFIX, INTEGRATION_EVENT_CONTENT_TYPE, IntegrationEvent, OutboundRelay, ensureTopics, kafkaFromConfig, toIntegrationEvent } from '@kcflow/messaging';
+import {
+  APPLICATION_PREFIX,
+  IntegrationEvent,
+  KafkaConfig,
+  OutboundRelay,
+  ThreadedProducer,
+  ensureTopics,
+  kafkaFromConfig,
+  toEventBatch,
+  toIntegrationEvent,
+  toKafkaMessages,
+} from '@kcflow/messaging';
 import { PgDatabase } from '@kcflow/sql';
 import { postgresCpuMs, processCpuMs } from '../lib/cpu';
 import { OUT_DIR, REPO_ROOT, env, uniqueName } from '../lib/env';
@@ -57,14 +69,6 @@ function perMessage(cpu: Cpu, messages: number): string {
   return `node ${us(cpu.node)}, broker ${us(cpu.broker)}, PostgreSQL ${us(cpu.postgres)} µs of CPU per message`;
 }
 
-function toMessage(event: IntegrationEvent): Message {
-  return {
-    key: event.subject,
-    value: JSON.stringify(event),
-    headers: { 'kcflow-event-id': event.id, 'kcflow-event-type': event.type, 'content-type': INTEGRATION_EVENT_CONTENT_TYPE },
-  };
-}
-
 export async function main(): Promise<void> {
   const report = new Report('kafka', '5. Kafka relay');
   const ownBroker = !env.kafkaBrokers;
@@ -74,10 +78,11 @@ export async function main(): Promise<void> {
   const checkpointSchema = uniqueName('kafka_read');
   const db = new PgDatabase(env.pgUrl, 4);
   const events = new PostgresEventStore({ db, schema: store.schema });
-  const kafka = kafkaFromConfig({ brokers: brokers.split(','), clientId: 'kcflow-bench' });
+  const kafkaConfig: KafkaConfig = { brokers: brokers.split(','), clientId: 'kcflow-bench' };
+  const kafka = kafkaFromConfig(kafkaConfig);
   try {
     report.setting('broker', `${brokers} (${ownBroker ? 'Apache Kafka 4.4.0 started by test/infra/kafka.sh for this run' : 'given by BENCH_KAFKA_BROKERS'}), ${PARTITIONS} partitions per topic, replication factor 1`);
-    report.setting('producer (both)', `kafkajs 2.2.4, idempotent, acks=-1, maxInFlightRequests=1, murmur2 partitioner (ReplacingProducer settings); one send per batch of ${BATCH} events of application streams (the relay reads only those)`);
+    report.setting('producer (both)', `kafkajs 2.2.4, idempotent, acks=-1, maxInFlightRequests=1, murmur2 partitioner (ReplacingProducer settings); one send per batch of ${BATCH} events of application streams (the relay reads only those); the raw producer on the bench's thread, the relay's on its ThreadedProducer's thread`);
 
     // The same messages the relay will send: those of the first kafkaEvents store events, read
     // and grouped as the relay reads them (BATCH events of application streams at a time).
@@ -97,7 +102,8 @@ export async function main(): Promise<void> {
       const batch = (await events.readAll({ after, limit: BATCH, streamPrefix: APPLICATION_PREFIX })).filter((e) => comparePositions(e.position, end!) <= 0);
       if (batch.length === 0) break;
       after = batch[batch.length - 1].position;
-      batches.push(batch.map(toIntegrationEvent).filter((e): e is IntegrationEvent => e !== undefined).map(toMessage));
+      const integrationEvents = batch.map(toIntegrationEvent).filter((e): e is IntegrationEvent => e !== undefined);
+      batches.push(toKafkaMessages(toEventBatch('raw', integrationEvents)));
     }
     const readSeconds = Number(process.hrtime.bigint() - readStarted) / 1e9;
     const messages = batches.reduce((sum, b) => sum + b.length, 0);
@@ -132,7 +138,7 @@ export async function main(): Promise<void> {
 
       const relayTopic = uniqueName('relay').replace(/_/g, '.');
       await ensureTopics(kafka, [relayTopic], { partitions: PARTITIONS });
-      const relay = new OutboundRelay({ store: events, db, schema: checkpointSchema, kafka, topic: relayTopic, batchSize: BATCH });
+      const relay = new OutboundRelay({ store: events, db, schema: checkpointSchema, kafka, producer: new ThreadedProducer(kafkaConfig), topic: relayTopic, batchSize: BATCH });
       await relay.migrate();
       const relayCpuFrom = cpuNow(brokerPid);
       const relayStarted = process.hrtime.bigint();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { applicationStream, programmeStream } from '@kcflow/domain';
 import { InMemoryEventStore, formatPosition } from '@kcflow/event-store';
-import { IntegrationEvent, OutboundRelay, TopicNames, ensureTopics, kafkaFromConfig, kafkaHealth } from '@kcflow/messaging';
+import { IntegrationEvent, KafkaConfig, OutboundRelay, ThreadedProducer, TopicNames, ensureTopics, kafkaFromConfig, kafkaHealth } from '@kcflow/messaging';
 import { PgDatabase, PgliteDatabase, SqlDatabase, quoteSchema } from '@kcflow/sql';
 import {
   ConsumedMessage,
@@ -64,11 +64,12 @@ describeWithKafka('Kafka outbound relay (real broker)', () => {
   let kafka: Kafka;
   const schemas: string[] = [];
   const logger = recordingLogger();
+  const kafkaConfig: KafkaConfig = { brokers: KAFKA_BROKERS.split(','), clientId: 'kcflow-relay-test' };
 
   beforeAll(async () => {
     // The checkpoint's database: a real PostgreSQL when the test run has one, else embedded PGlite.
     db = process.env.KCFLOW_TEST_POSTGRES_UNAVAILABLE ? await PgliteDatabase.open(undefined) : new PgDatabase(POSTGRES_URL);
-    kafka = kafkaFromConfig({ brokers: KAFKA_BROKERS.split(','), clientId: 'kcflow-relay-test' }, logger);
+    kafka = kafkaFromConfig(kafkaConfig, logger);
   }, 60_000);
 
   afterAll(async () => {
@@ -87,6 +88,7 @@ describeWithKafka('Kafka outbound relay (real broker)', () => {
       db,
       schema,
       kafka,
+      producer: new ThreadedProducer(kafkaConfig, { logger }),
       topic: topics.applications,
       batchSize,
       retryDelays: { initialMs: 100, maxMs: 1000 },
@@ -132,6 +134,35 @@ describeWithKafka('Kafka outbound relay (real broker)', () => {
     await again.stop();
     await store.close();
   }, 180_000);
+
+  it('replaces a producer thread that dies mid-send: the batch is sent again and every event arrives, in order per key', async () => {
+    const topics = uniqueTopics();
+    const schema = uniqueSchema('relay');
+    schemas.push(schema);
+    const store = new InMemoryEventStore();
+    const ids = Array.from({ length: 30 }, () => randomUUID());
+    await appendInterleaved(store, ids, 10);
+    const relay = new OutboundRelay({
+      store,
+      db,
+      schema,
+      kafka,
+      producer: new ThreadedProducer(kafkaConfig, { logger, entry: require.resolve('../../libs/messaging/src/testing/dying-producer-thread') }),
+      topic: topics.applications,
+      batchSize: 100,
+      retryDelays: { initialMs: 100, maxMs: 1000 },
+      logger,
+    });
+    await relay.start();
+    await waitFor('the relay to catch up', async () => (await relay.lag()).eventsBehind === 0, 60_000);
+    expect(logger.entries.some((line) => line.includes('Kafka relay could not publish; retrying the batch') && line.includes('The Kafka producer thread exited (code 70)'))).toBe(true);
+    const messages = await consumeUntil(kafka, topics.applications, (m) => m.length >= 300, 30_000);
+    await new Promise((r) => setTimeout(r, 500)); // room for a wrong extra message to show up
+    expect(assertCompleteAndOrdered(messages, ids, 10)).toBe(0); // the dead thread sent nothing
+    expect(relay.status()).toMatchObject({ eventsPublished: 300, lastError: null });
+    await relay.stop();
+    await store.close();
+  }, 120_000);
 
   it('publishes the public envelope, without personal data or free text', async () => {
     const topics = uniqueTopics();
@@ -204,7 +235,8 @@ describeWithKafka('Kafka outbound relay (real broker)', () => {
   // the suites using it at the same moment never see it go away.
   it('survives a broker restart mid-stream: every event arrives, in order per key, duplicates only as the same event id', async () => {
     const broker = await PrivateBroker.start();
-    const privateKafka = kafkaFromConfig({ brokers: [broker.brokers], clientId: 'kcflow-relay-restart-test' }, logger);
+    const privateConfig: KafkaConfig = { brokers: [broker.brokers], clientId: 'kcflow-relay-restart-test' };
+    const privateKafka = kafkaFromConfig(privateConfig, logger);
     const topics = uniqueTopics();
     const store = new InMemoryEventStore();
     const ids = Array.from({ length: 200 }, () => randomUUID());
@@ -215,6 +247,7 @@ describeWithKafka('Kafka outbound relay (real broker)', () => {
       db,
       schema,
       kafka: privateKafka,
+      producer: new ThreadedProducer(privateConfig, { logger }),
       topic: topics.applications,
       batchSize: 50,
       retryDelays: { initialMs: 100, maxMs: 1000 },

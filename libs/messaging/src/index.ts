@@ -1,7 +1,9 @@
 export * from './kafka-config';
 export * from './topics';
 export * from './integration-events';
+export * from './event-batch';
 export * from './outbound-relay';
+export * from './threaded-producer';
 export * from './payment-confirmation';
 export * from './payment-consumer';
 export { DEFAULT_RETRY_DELAYS } from './retry';

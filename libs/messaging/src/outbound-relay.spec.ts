@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, ProducerRecord } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { applicationStream, programmeStream } from '@kcflow/domain';
 import { GlobalPosition, InMemoryEventStore, ReadAllOptions, RecordedEvent, formatPosition } from '@kcflow/event-store';
 import type { SqlDatabase } from '@kcflow/sql';
+import type { EventBatch, EventBatchProducer } from './event-batch';
 import type { MessagingLogger } from './kafka-config';
 import { OutboundRelay } from './outbound-relay';
 import { applicationLife, newEvent, waitFor } from './testing/kafka-testing';
@@ -38,10 +39,10 @@ function checkpointTable() {
   return table;
 }
 
-type Send = (record: ProducerRecord) => Promise<void>;
+type Send = (batch: EventBatch) => Promise<void>;
 
-/** A Kafka whose producers hand every send to `send`; a test swaps it to hold or fail sends. */
-function fakeKafka(topic: string) {
+/** A Kafka (its admin only) and a producer that hands every send to `send`; a test swaps it to hold or fail sends. */
+function fakeBroker(topic: string) {
   const attempts: string[][] = []; // event ids of every send attempt
   const delivered: string[][] = []; // event ids of the sends that succeeded
   const broker = {
@@ -49,23 +50,21 @@ function fakeKafka(topic: string) {
     delivered,
     send: (async () => undefined) as Send,
   };
-  const producer = () => ({
-    connect: async () => undefined,
-    disconnect: async () => undefined,
-    send: async (record: ProducerRecord) => {
-      const ids = record.messages.map((m) => String(m.headers!['kcflow-event-id']));
-      attempts.push(ids);
-      await broker.send(record);
-      delivered.push(ids);
+  const producer: EventBatchProducer = {
+    close: async () => undefined,
+    send: async (batch) => {
+      attempts.push(batch.ids);
+      await broker.send(batch);
+      delivered.push(batch.ids);
     },
-  });
+  };
   const admin = () => ({
     connect: async () => undefined,
     disconnect: async () => undefined,
     listTopics: async () => [topic],
     createTopics: async () => true,
   });
-  return { broker, kafka: { producer, admin } as unknown as Kafka };
+  return { broker, outbound: { kafka: { admin } as unknown as Kafka, producer } };
 }
 
 function gate() {
@@ -91,8 +90,8 @@ async function storeWithThreeBatches(): Promise<{ store: CountingStore; ids: str
   return { store, ids: all.map((e) => e.id), positions: all.map((e) => e.position) };
 }
 
-function relayFor(store: CountingStore, kafka: Kafka, db: SqlDatabase, logger?: MessagingLogger) {
-  return new OutboundRelay({ store, db, schema: 'relay_unit', kafka, topic: TOPIC, batchSize: BATCH, retryDelays: { initialMs: 5, maxMs: 20 }, logger });
+function relayFor(store: CountingStore, { kafka, producer }: { kafka: Kafka; producer: EventBatchProducer }, db: SqlDatabase, logger?: MessagingLogger) {
+  return new OutboundRelay({ store, db, schema: 'relay_unit', kafka, producer, topic: TOPIC, batchSize: BATCH, retryDelays: { initialMs: 5, maxMs: 20 }, logger });
 }
 
 /** Keeps the messages of the errors logged. */
@@ -108,10 +107,10 @@ describe('OutboundRelay read-ahead', () => {
   it('reads two batches ahead while one is sent, no further, and sends in store order', async () => {
     const { store, ids, positions } = await storeWithThreeBatches();
     const { saved, db } = checkpointTable();
-    const { broker, kafka } = fakeKafka(TOPIC);
+    const { broker, outbound } = fakeBroker(TOPIC);
     const first = gate();
     broker.send = () => first.opened;
-    const relay = relayFor(store, kafka, db);
+    const relay = relayFor(store, outbound, db);
     await relay.start();
 
     await waitFor('the third batch to be read', () => store.reads.length >= 3, 5000, 1);
@@ -132,11 +131,11 @@ describe('OutboundRelay read-ahead', () => {
   it('keeps the checkpoint before a failing batch while the next one waits prefetched, then sends both in order', async () => {
     const { store, ids, positions } = await storeWithThreeBatches();
     const { saved, db } = checkpointTable();
-    const { broker, kafka } = fakeKafka(TOPIC);
+    const { broker, outbound } = fakeBroker(TOPIC);
     broker.send = async () => {
       throw new Error('broker down');
     };
-    const relay = relayFor(store, kafka, db);
+    const relay = relayFor(store, outbound, db);
     await relay.start();
 
     await waitFor('three failed attempts with the next batch read', () => broker.attempts.length >= 3 && store.reads.length >= 2, 5000, 1);
@@ -155,12 +154,12 @@ describe('OutboundRelay read-ahead', () => {
   it('abandons a failing batch and the prefetched one on stop(): the checkpoint stays, and the next relay sends both again', async () => {
     const { store, ids, positions } = await storeWithThreeBatches();
     const { saved, db } = checkpointTable();
-    const { broker, kafka } = fakeKafka(TOPIC);
+    const { broker, outbound } = fakeBroker(TOPIC);
     let failSecond = true;
-    broker.send = async (record) => {
-      if (failSecond && record.messages[0].headers!['kcflow-event-id'] === ids[BATCH]) throw new Error('broker down');
+    broker.send = async (batch) => {
+      if (failSecond && batch.ids[0] === ids[BATCH]) throw new Error('broker down');
     };
-    const relay = relayFor(store, kafka, db);
+    const relay = relayFor(store, outbound, db);
     await relay.start();
     await waitFor('the second batch to fail with the third read', () => broker.attempts.length >= 3 && store.reads.length >= 3, 5000, 1);
     await relay.stop();
@@ -168,7 +167,7 @@ describe('OutboundRelay read-ahead', () => {
     expect(broker.delivered.flat()).toEqual(ids.slice(0, BATCH));
 
     failSecond = false;
-    const again = relayFor(store, kafka, db);
+    const again = relayFor(store, outbound, db);
     await again.start();
     await waitFor('every batch to be checkpointed', () => saved.length === 3, 5000, 1);
     expect(broker.delivered.flat()).toEqual(ids);
@@ -181,11 +180,11 @@ describe('OutboundRelay read-ahead', () => {
     const unknown = randomUUID();
     await store.append(applicationStream(unknown), [newEvent({ type: 'ApplicationTeleported', data: {} })], 'no_stream');
     const { saved, db } = checkpointTable();
-    const { broker, kafka } = fakeKafka(TOPIC);
+    const { broker, outbound } = fakeBroker(TOPIC);
     const third = gate();
-    broker.send = (record) => (record.messages[0].headers!['kcflow-event-id'] === ids[2 * BATCH] ? third.opened : Promise.resolve());
+    broker.send = (batch) => (batch.ids[0] === ids[2 * BATCH] ? third.opened : Promise.resolve());
     const { errors, logger } = errorLog();
-    const relay = relayFor(store, kafka, db, logger);
+    const relay = relayFor(store, outbound, db, logger);
     await relay.start();
     // The third batch is in flight when the fourth, read ahead, fails to map.
     await waitFor('the relay to stop on the unmappable event', () => errors.length > 0, 5000, 1);
@@ -204,14 +203,14 @@ describe('OutboundRelay read-ahead', () => {
   it('writes a checkpoint while the next batch is sent, one checkpoint behind at most, never skipping or passing one', async () => {
     const { store, ids, positions } = await storeWithThreeBatches();
     const table = checkpointTable();
-    const { broker, kafka } = fakeKafka(TOPIC);
+    const { broker, outbound } = fakeBroker(TOPIC);
     const firstCheckpoint = gate();
     let failures = 0;
     table.beforeSave = async (position) => {
       if (position === batchEnd(positions, 0)) await firstCheckpoint.opened;
       if (position === batchEnd(positions, 1) && failures++ < 2) throw new Error('database down');
     };
-    const relay = relayFor(store, kafka, table.db);
+    const relay = relayFor(store, outbound, table.db);
     await relay.start();
 
     // The first checkpoint is held: the second batch goes out, the third waits for that checkpoint.
@@ -239,8 +238,8 @@ describe('OutboundRelay and the events it does not publish', () => {
     }
     const head = await store.headPosition();
     const { saved, db } = checkpointTable();
-    const { broker, kafka } = fakeKafka(TOPIC);
-    const relay = relayFor(store, kafka, db);
+    const { broker, outbound } = fakeBroker(TOPIC);
+    const relay = relayFor(store, outbound, db);
     await relay.start();
 
     await waitFor('the checkpoint to pass the programme events', () => saved.at(-1) === formatPosition(head!), 5000, 1);

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, Message } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { EventStore, GlobalPosition, RecordedEvent, Subscription, comparePositions, formatPosition, parsePosition } from '@kcflow/event-store';
 import { SqlDatabase, quoteSchema } from '@kcflow/sql';
+import { EventBatch, EventBatchProducer, toEventBatch } from './event-batch';
 import { APPLICATION_PREFIX, IntegrationEvent, toIntegrationEvent } from './integration-events';
 import { MessagingLogger, silentLogger } from './kafka-config';
-import { ReplacingProducer } from './producer';
 import { DEFAULT_RETRY_DELAYS, RetryDelays, backoff, errorMessage, retryUntilDone } from './retry';
 import { DEFAULT_TOPICS, TopicSettings, ensureTopics } from './topics';
 
@@ -13,7 +13,10 @@ export interface OutboundRelayOptions {
   /** The read-model database; the checkpoint lives in `<schema>.relay_checkpoints`. */
   db: SqlDatabase;
   schema: string;
+  /** Creates the topic if it is missing. */
   kafka: Kafka;
+  /** Sends the batches (in production a ThreadedProducer); closed by stop(), reopened by its next send. */
+  producer: EventBatchProducer;
   /** Default `kcflow.applications.v1`. */
   topic?: string;
   topicSettings?: TopicSettings;
@@ -73,7 +76,7 @@ export class OutboundRelay {
   private readonly retryDelays: RetryDelays;
   private subscription?: Subscription;
   private stopping = new AbortController();
-  private readonly producer: ReplacingProducer;
+  private readonly producer: EventBatchProducer;
   private resubscribe?: Promise<void>;
   /** The last batch handed over, sent after those before it; rejects only when stop() abandons it. */
   private sending: Promise<void> = Promise.resolve();
@@ -88,7 +91,7 @@ export class OutboundRelay {
     this.name = options.name ?? this.topic;
     this.logger = options.logger ?? silentLogger;
     this.retryDelays = options.retryDelays ?? DEFAULT_RETRY_DELAYS;
-    this.producer = new ReplacingProducer(options.kafka);
+    this.producer = options.producer;
   }
 
   private get checkpoints(): string {
@@ -167,12 +170,12 @@ export class OutboundRelay {
       batchSize: this.options.batchSize ?? 500,
       handler: async (events, through) => {
         // Mapped here, so that an event that cannot be mapped stops the subscription.
-        const messages = toMessages(events);
+        const batch = toEventBatch(this.topic, events.map(toIntegrationEvent).filter((e): e is IntegrationEvent => e !== undefined));
         await this.sendingBefore; // the batch two back is acknowledged (rejects on stop)
         failures = 0;
         this.sendingBefore = this.sending;
         // Chained: it is sent once the batch before it is acknowledged, never if that one was abandoned.
-        this.sending = this.sending.then(() => this.publish(messages, through));
+        this.sending = this.sending.then(() => this.publish(batch, through));
         this.sending.catch(() => undefined); // awaited by a later batch, a restart or stop()
       },
       onError: (error) => {
@@ -197,15 +200,15 @@ export class OutboundRelay {
   }
 
   /** Sends the batch (if it holds anything), then queues its checkpoint; resolves once the checkpoint before it is written. */
-  private async publish(messages: Message[], last: GlobalPosition): Promise<void> {
-    if (messages.length > 0) {
+  private async publish(batch: EventBatch, last: GlobalPosition): Promise<void> {
+    if (batch.ids.length > 0) {
       await retryUntilDone(
-        () => this.producer.send({ topic: this.topic, messages }),
+        () => this.producer.send(batch),
         this.stopping.signal,
         this.retryDelays,
         (error, attempt, delayMs) => this.retrying('Kafka relay could not publish; retrying the batch', error, attempt, delayMs),
       );
-      this.state.eventsPublished += messages.length;
+      this.state.eventsPublished += batch.ids.length;
     }
     const previous = this.checkpointing;
     this.checkpointing = previous.then(() =>
@@ -237,18 +240,4 @@ export class OutboundRelay {
       [this.name, formatPosition(position)],
     );
   }
-}
-
-export const INTEGRATION_EVENT_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
-
-function toMessages(events: RecordedEvent[]): Message[] {
-  return events.map(toIntegrationEvent).filter((e): e is IntegrationEvent => e !== undefined).map(toMessage);
-}
-
-function toMessage(event: IntegrationEvent): Message {
-  return {
-    key: event.subject,
-    value: JSON.stringify(event),
-    headers: { 'kcflow-event-id': event.id, 'kcflow-event-type': event.type, 'content-type': INTEGRATION_EVENT_CONTENT_TYPE },
-  };
 }

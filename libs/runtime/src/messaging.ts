@@ -1,6 +1,6 @@
 import type { KafkaSettings } from '@kcflow/config';
 import type { EventStore } from '@kcflow/event-store';
-import { DisbursementCommands, kafkaFromConfig, kafkaHealth, MessagingLogger, OutboundRelay, PaymentConfirmationConsumer } from '@kcflow/messaging';
+import { DisbursementCommands, kafkaFromConfig, kafkaHealth, MessagingLogger, OutboundRelay, PaymentConfirmationConsumer, ThreadedProducer } from '@kcflow/messaging';
 import type { ProjectionLeases } from '@kcflow/read-models';
 import type { SqlDatabase } from '@kcflow/sql';
 
@@ -38,7 +38,9 @@ export async function startMessaging(
   const kafka = kafkaFromConfig(settings, logger);
   const topicSettings = { partitions: settings.topicPartitions, replicationFactor: Math.min(3, settings.brokers.length) };
   const { store, readDb, readSchema, leases } = dependencies;
-  const relay = new OutboundRelay({ store, db: readDb, schema: readSchema, kafka, topicSettings, logger });
+  const { brokers, clientId, ssl, sasl } = settings;
+  const producer = new ThreadedProducer({ brokers, clientId, ssl, sasl }, { logger });
+  const relay = new OutboundRelay({ store, db: readDb, schema: readSchema, kafka, producer, topicSettings, logger });
   const payments = new PaymentConfirmationConsumer({ kafka, commands, topicSettings, logger });
   await payments.start();
 

@@ -1,0 +1,48 @@
+import type { Message } from 'kafkajs';
+import type { IntegrationEvent } from './integration-events';
+
+export const INTEGRATION_EVENT_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
+
+/**
+ * Integration events bound for one topic, as columns: the message key (the application id),
+ * the CloudEvent as JSON, and the event's id and type for the headers. Columns, because the
+ * batch crosses to the producer's thread by structured clone, and four arrays of strings
+ * clone at a fraction of the cost of 500 message objects with a headers object each (relay
+ * +20 % and +48 % against message objects, in two rounds of back-to-back pairs).
+ */
+export interface EventBatch {
+  topic: string;
+  keys: string[];
+  values: string[];
+  ids: string[];
+  types: string[];
+}
+
+/**
+ * Where the relay hands its batches: each is sent whole, acknowledged by all in-sync
+ * replicas, and the relay hands over the next only once the one before is acknowledged.
+ */
+export interface EventBatchProducer {
+  send(batch: EventBatch): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function toEventBatch(topic: string, events: IntegrationEvent[]): EventBatch {
+  const batch: EventBatch = { topic, keys: [], values: [], ids: [], types: [] };
+  for (const event of events) {
+    batch.keys.push(event.subject);
+    batch.values.push(JSON.stringify(event));
+    batch.ids.push(event.id);
+    batch.types.push(event.type);
+  }
+  return batch;
+}
+
+/** The Kafka messages of a batch: keyed by application id, with the event's id and type as headers. */
+export function toKafkaMessages({ keys, values, ids, types }: EventBatch): Message[] {
+  return keys.map((key, i) => ({
+    key,
+    value: values[i],
+    headers: { 'kcflow-event-id': ids[i], 'kcflow-event-type': types[i], 'content-type': INTEGRATION_EVENT_CONTENT_TYPE },
+  }));
+}
