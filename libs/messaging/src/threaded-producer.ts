@@ -79,7 +79,8 @@ class ProducerThread {
     const thread = { producerThread: data.generation };
     this.worker = new Worker(entry, {
       workerData: data,
-      execArgv: entry.endsWith('.ts') ? ['--require', require.resolve('@swc-node/register')] : [],
+      // The process's options (--cpu-prof, say) apply to the thread too.
+      execArgv: entry.endsWith('.ts') ? [...process.execArgv, '--require', require.resolve('@swc-node/register')] : process.execArgv,
     });
     this.worker.on('message', (reply: ProducerThreadReply) => {
       if (reply.kind === 'log') {
