@@ -23,7 +23,7 @@ import {
   toKafkaMessages,
 } from '@kcflow/messaging';
 import { PgDatabase } from '@kcflow/sql';
-import { postgresCpuMs, processCpuMs } from '../lib/cpu';
+import { postgresCpuMs, processCpuMs, threadCpuMs } from '../lib/cpu';
 import { OUT_DIR, REPO_ROOT, env, uniqueName } from '../lib/env';
 import { eventSchema } from '../lib/event-schema';
 import { dropSchemas } from '../lib/pg';
@@ -62,6 +62,37 @@ function addCpu(total: Cpu, from: Cpu, to: Cpu): void {
   total.node += to.node - from.node;
   total.broker += to.broker - from.broker;
   total.postgres += to.postgres - from.postgres;
+}
+
+/**
+ * Where this process's CPU went, by thread: the main thread, the busiest thread started since
+ * `from` (the relay's producer thread; none for the raw producer), and every other thread
+ * (V8's GC helpers, libuv's pool). Read before the relay stops, while its thread still exists.
+ */
+interface ThreadCpu {
+  main: number;
+  started: number;
+  others: number;
+}
+
+function addThreadCpu(total: ThreadCpu, from: Map<number, number>, to: Map<number, number>): void {
+  let started = 0;
+  let others = 0;
+  for (const [thread, ms] of to) {
+    if (thread === process.pid) total.main += ms - (from.get(thread) ?? 0);
+    else if (!from.has(thread) && ms > started) {
+      others += started;
+      started = ms;
+    } else others += ms - (from.get(thread) ?? 0);
+  }
+  total.started += started;
+  total.others += others;
+}
+
+function perThread(cpu: ThreadCpu, messages: number, startedName?: string): string {
+  const us = (ms: number) => ((ms * 1000) / messages).toFixed(1);
+  const started = startedName ? `, ${startedName} ${us(cpu.started)}` : '';
+  return `by thread: main ${us(cpu.main)}${started}, other threads ${us(cpu.others + (startedName ? 0 : cpu.started))} µs per message`;
 }
 
 function perMessage(cpu: Cpu, messages: number): string {
@@ -122,6 +153,8 @@ export async function main(): Promise<void> {
 
     const brokerPid = ownBroker ? Number(readFileSync(join(OUT_DIR, 'kafka', 'kafka.pid'), 'utf8').trim()) : undefined;
     const rawCpu: Cpu = { node: 0, broker: 0, postgres: 0 };
+    const rawThreads: ThreadCpu = { main: 0, started: 0, others: 0 };
+    const relayThreads: ThreadCpu = { main: 0, started: 0, others: 0 };
     const relayCpu: Cpu = { node: 0, broker: 0, postgres: 0 };
     const rawRates: number[] = [];
     const relayRates: number[] = [];
@@ -129,10 +162,12 @@ export async function main(): Promise<void> {
       const rawTopic = uniqueName('raw').replace(/_/g, '.');
       await ensureTopics(kafka, [rawTopic], { partitions: PARTITIONS });
       const rawCpuFrom = cpuNow(brokerPid);
+      const rawThreadsFrom = threadCpuMs();
       const rawStarted = process.hrtime.bigint();
       for (const batch of batches) if (batch.length > 0) await producer.send({ topic: rawTopic, messages: batch, acks: -1 });
       const rawSeconds = Number(process.hrtime.bigint() - rawStarted) / 1e9;
       addCpu(rawCpu, rawCpuFrom, cpuNow(brokerPid));
+      addThreadCpu(rawThreads, rawThreadsFrom, threadCpuMs());
       rawRates.push(messages / rawSeconds);
       log(`    round ${round + 1}: raw producer ${fmt(messages / rawSeconds)} messages/s (${rawSeconds.toFixed(1)} s)`);
 
@@ -141,6 +176,7 @@ export async function main(): Promise<void> {
       const relay = new OutboundRelay({ store: events, db, schema: checkpointSchema, kafka, producer: new ThreadedProducer(kafkaConfig), topic: relayTopic, batchSize: BATCH });
       await relay.migrate();
       const relayCpuFrom = cpuNow(brokerPid);
+      const relayThreadsFrom = threadCpuMs();
       const relayStarted = process.hrtime.bigint();
       await relay.start();
       while (relay.status().eventsPublished < messages) {
@@ -149,6 +185,7 @@ export async function main(): Promise<void> {
       }
       const relaySeconds = Number(process.hrtime.bigint() - relayStarted) / 1e9;
       addCpu(relayCpu, relayCpuFrom, cpuNow(brokerPid));
+      addThreadCpu(relayThreads, relayThreadsFrom, threadCpuMs());
       await relay.stop();
       relayRates.push(messages / relaySeconds);
       log(`    round ${round + 1}: relay ${fmt(messages / relaySeconds)} messages/s (${relaySeconds.toFixed(1)} s, ${(rawSeconds / relaySeconds).toFixed(2)}× this round's raw)`);
@@ -161,7 +198,7 @@ export async function main(): Promise<void> {
       value: raw,
       unit: 'messages/s',
       isBaseline: true,
-      note: `rounds: ${rawRates.map((r) => fmt(r)).join(', ')}; ${perMessage(rawCpu, messages * env.kafkaRounds)}`,
+      note: `rounds: ${rawRates.map((r) => fmt(r)).join(', ')}; ${perMessage(rawCpu, messages * env.kafkaRounds)}; ${perThread(rawThreads, messages * env.kafkaRounds)}`,
     });
     report.add({
       name: 'OutboundRelay, store → broker',
@@ -169,7 +206,7 @@ export async function main(): Promise<void> {
       unit: 'messages/s',
       baselines: [{ name: 'raw producer', value: raw }],
       bars: [{ text: '≥ 70% of raw', met: relay >= 0.7 * raw }],
-      note: `rounds: ${relayRates.map((r) => fmt(r)).join(', ')}; includes reading and mapping the events and a checkpoint write per batch; ${perMessage(relayCpu, messages * env.kafkaRounds)}`,
+      note: `rounds: ${relayRates.map((r) => fmt(r)).join(', ')}; includes reading and mapping the events and a checkpoint write per batch; ${perMessage(relayCpu, messages * env.kafkaRounds)}; ${perThread(relayThreads, messages * env.kafkaRounds, 'producer thread')}`,
     });
     // Where the relay's extra time goes: it reads a batch, sends it, saves the checkpoint, and only then reads the next.
     report.add({

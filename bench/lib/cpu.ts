@@ -25,6 +25,21 @@ export function processCpuMs(pid: number): number {
   return (utime + stime + cutime + cstime) * TICK_MS;
 }
 
+/** User plus system time of each thread of this process so far, in ms, by thread id (the main thread's is the pid). */
+export function threadCpuMs(): Map<number, number> {
+  const threads = new Map<number, number>();
+  for (const entry of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(Number(entry), (Number(fields[11]) + Number(fields[12])) * TICK_MS);
+    } catch {
+      // ended while being read
+    }
+  }
+  return threads;
+}
+
 /** Every PostgreSQL process on the machine, in ms: other people's database work counts too. */
 export function postgresCpuMs(): number {
   let total = 0;
