@@ -28,8 +28,9 @@ export interface NodeProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-export function spawnNode(script: string, env: Record<string, string>): NodeProcess {
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `node [...nodeOptions] script`, with `env` on top of PATH alone. */
+export function spawnNode(script: string, env: Record<string, string>, nodeOptions: string[] = []): NodeProcess {
+  const child = spawn(process.execPath, [...nodeOptions, script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   child.stderr?.on('data', (chunk) => (stderr += chunk));
@@ -75,8 +76,8 @@ export async function startApi(schema: string, port: number, extra: Record<strin
 }
 
 /** A worker copy; resolves once it runs (it may or may not hold leases). */
-export async function startWorker(schema: string, extra: Record<string, string> = {}): Promise<NodeProcess> {
-  const worker = spawnNode(WORKER_MAIN, topologyEnv(schema, { RECONCILE_INTERVAL_SECONDS: '0', LOG_LEVEL: 'info', ...extra }));
+export async function startWorker(schema: string, extra: Record<string, string> = {}, nodeOptions: string[] = []): Promise<NodeProcess> {
+  const worker = spawnNode(WORKER_MAIN, topologyEnv(schema, { RECONCILE_INTERVAL_SECONDS: '0', LOG_LEVEL: 'info', ...extra }), nodeOptions);
   await waitFor(async () => worker.stdout().includes('KCFlow worker running'), 30_000, () => `worker did not start: ${worker.stderr()}`, worker.exited);
   return worker;
 }

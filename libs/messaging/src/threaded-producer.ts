@@ -32,8 +32,8 @@ const PRODUCER_THREAD = require.resolve('./producer-thread');
 
 /**
  * The relay's producer, on a thread of its own. kafkajs's encoding is most of the CPU a
- * relayed event costs (28–31 of 47–50 µs, bench/kafka), and on the relay's thread it added to
- * the reading and mapping; on its own thread the two overlap.
+ * relayed event costs (25–31 of 46–60 µs of node CPU, bench/RESULTS.md), and on the relay's
+ * thread it added to the reading and mapping; on its own thread the two overlap.
  *
  * The thread runs a ReplacingProducer. A thread that dies (an uncaught error, out of memory)
  * fails the sends it held, and the next send starts a fresh thread, as a ReplacingProducer
@@ -79,8 +79,9 @@ class ProducerThread {
     const thread = { producerThread: data.generation };
     this.worker = new Worker(entry, {
       workerData: data,
-      // The process's options (--cpu-prof, say) apply to the thread too.
-      execArgv: entry.endsWith('.ts') ? [...process.execArgv, '--require', require.resolve('@swc-node/register')] : process.execArgv,
+      // Left unset, the thread inherits the process's options (--cpu-prof, say). Passed on
+      // explicitly, V8's among them (--max-old-space-size) would stop the thread from starting.
+      execArgv: entry.endsWith('.ts') ? ['--require', require.resolve('@swc-node/register')] : undefined,
     });
     this.worker.on('message', (reply: ProducerThreadReply) => {
       if (reply.kind === 'log') {
