@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
-import { EventStore, GlobalPosition, RecordedEvent, Subscription, comparePositions, formatPosition, parsePosition } from '@kcflow/event-store';
+import { EventStore, GlobalPosition, Subscription, comparePositions, formatPosition, parsePosition } from '@kcflow/event-store';
 import { SqlDatabase, quoteSchema } from '@kcflow/sql';
 import { EventBatch, EventBatchProducer, toEventBatch } from './event-batch';
 import { APPLICATION_PREFIX, IntegrationEvent, toIntegrationEvent } from './integration-events';
