@@ -16,11 +16,15 @@ export interface CpuReading {
 /** Kernel clock ticks per second (USER_HZ): 100 on Linux for every architecture node runs on. */
 const TICK_MS = 10;
 
+/** The fields of a /proc stat file after the command name, which is in parentheses and may hold spaces. */
+function statFields(path: string): string[] {
+  const stat = readFileSync(path, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** User plus system time of a process, and of its reaped children (PostgreSQL's exited backends), in ms. */
 export function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(`/proc/${pid}/stat`);
   const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
   return (utime + stime + cutime + cstime) * TICK_MS;
 }
@@ -30,8 +34,7 @@ export function threadCpuMs(): Map<number, number> {
   const threads = new Map<number, number>();
   for (const entry of readdirSync('/proc/self/task')) {
     try {
-      const stat = readFileSync(`/proc/self/task/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const fields = statFields(`/proc/self/task/${entry}/stat`);
       threads.set(Number(entry), (Number(fields[11]) + Number(fields[12])) * TICK_MS);
     } catch {
       // ended while being read

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { applicationStream, programmeStream } from '@kcflow/domain';
 import { InMemoryEventStore, formatPosition } from '@kcflow/event-store';
-import { IntegrationEvent, KafkaConfig, OutboundRelay, ThreadedProducer, TopicNames, ensureTopics, kafkaFromConfig, kafkaHealth } from '@kcflow/messaging';
+import { IntegrationEvent, KafkaConfig, OutboundRelay, OutboundRelayOptions, ThreadedProducer, TopicNames, ensureTopics, kafkaFromConfig, kafkaHealth } from '@kcflow/messaging';
 import { PgDatabase, PgliteDatabase, SqlDatabase, quoteSchema } from '@kcflow/sql';
 import {
   ConsumedMessage,
@@ -81,7 +81,7 @@ describeWithKafka('Kafka outbound relay (real broker)', () => {
     logger.entries.length = 0;
   });
 
-  function relayFor(store: InMemoryEventStore, topics: TopicNames, schema: string, batchSize = 500) {
+  function relayFor(store: InMemoryEventStore, topics: TopicNames, schema: string, overrides: Partial<OutboundRelayOptions> = {}) {
     schemas.push(schema);
     return new OutboundRelay({
       store,
@@ -90,9 +90,10 @@ describeWithKafka('Kafka outbound relay (real broker)', () => {
       kafka,
       producer: new ThreadedProducer(kafkaConfig, { logger }),
       topic: topics.applications,
-      batchSize,
+      batchSize: 500,
       retryDelays: { initialMs: 100, maxMs: 1000 },
       logger,
+      ...overrides,
     });
   }
 
@@ -137,21 +138,12 @@ describeWithKafka('Kafka outbound relay (real broker)', () => {
 
   it('replaces a producer thread that dies mid-send: the batch is sent again and every event arrives, in order per key', async () => {
     const topics = uniqueTopics();
-    const schema = uniqueSchema('relay');
-    schemas.push(schema);
     const store = new InMemoryEventStore();
     const ids = Array.from({ length: 30 }, () => randomUUID());
     await appendInterleaved(store, ids, 10);
-    const relay = new OutboundRelay({
-      store,
-      db,
-      schema,
-      kafka,
+    const relay = relayFor(store, topics, uniqueSchema('relay'), {
       producer: new ThreadedProducer(kafkaConfig, { logger, entry: require.resolve('../../libs/messaging/src/testing/dying-producer-thread') }),
-      topic: topics.applications,
       batchSize: 100,
-      retryDelays: { initialMs: 100, maxMs: 1000 },
-      logger,
     });
     await relay.start();
     await waitFor('the relay to catch up', async () => (await relay.lag()).eventsBehind === 0, 60_000);
@@ -240,18 +232,10 @@ describeWithKafka('Kafka outbound relay (real broker)', () => {
     const topics = uniqueTopics();
     const store = new InMemoryEventStore();
     const ids = Array.from({ length: 200 }, () => randomUUID());
-    const schema = uniqueSchema('relay');
-    schemas.push(schema);
-    const relay = new OutboundRelay({
-      store,
-      db,
-      schema,
+    const relay = relayFor(store, topics, uniqueSchema('relay'), {
       kafka: privateKafka,
       producer: new ThreadedProducer(privateConfig, { logger }),
-      topic: topics.applications,
       batchSize: 50,
-      retryDelays: { initialMs: 100, maxMs: 1000 },
-      logger,
     });
     try {
       await relay.start();

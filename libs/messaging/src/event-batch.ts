@@ -1,5 +1,6 @@
 import type { Message } from 'kafkajs';
-import type { IntegrationEvent } from './integration-events';
+import type { RecordedEvent } from '@kcflow/event-store';
+import { toIntegrationEvent } from './integration-events';
 
 export const INTEGRATION_EVENT_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
 
@@ -27,9 +28,12 @@ export interface EventBatchProducer {
   close(): Promise<void>;
 }
 
-export function toEventBatch(topic: string, events: IntegrationEvent[]): EventBatch {
+/** The integration events of stored events, for `topic`; those not published are left out (toIntegrationEvent). */
+export function toEventBatch(topic: string, events: readonly RecordedEvent[]): EventBatch {
   const batch: EventBatch = { topic, keys: [], values: [], ids: [], types: [] };
-  for (const event of events) {
+  for (const recorded of events) {
+    const event = toIntegrationEvent(recorded);
+    if (!event) continue;
     batch.keys.push(event.subject);
     batch.values.push(JSON.stringify(event));
     batch.ids.push(event.id);

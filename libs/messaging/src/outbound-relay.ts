@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { EventStore, GlobalPosition, Subscription, comparePositions, formatPosition, parsePosition } from '@kcflow/event-store';
 import { SqlDatabase, quoteSchema } from '@kcflow/sql';
 import { EventBatch, EventBatchProducer, toEventBatch } from './event-batch';
-import { APPLICATION_PREFIX, IntegrationEvent, toIntegrationEvent } from './integration-events';
+import { APPLICATION_PREFIX } from './integration-events';
 import { MessagingLogger, silentLogger } from './kafka-config';
 import { DEFAULT_RETRY_DELAYS, RetryDelays, backoff, errorMessage, retryUntilDone } from './retry';
 import { DEFAULT_TOPICS, TopicSettings, ensureTopics } from './topics';
@@ -170,7 +170,7 @@ export class OutboundRelay {
       batchSize: this.options.batchSize ?? 500,
       handler: async (events, through) => {
         // Mapped here, so that an event that cannot be mapped stops the subscription.
-        const batch = toEventBatch(this.topic, events.map(toIntegrationEvent).filter((e): e is IntegrationEvent => e !== undefined));
+        const batch = toEventBatch(this.topic, events);
         await this.sendingBefore; // the batch two back is acknowledged (rejects on stop)
         failures = 0;
         this.sendingBefore = this.sending;

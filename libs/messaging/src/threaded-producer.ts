@@ -9,14 +9,15 @@ export interface ProducerThreadData {
   generation: number;
 }
 
-export type ProducerThreadRequest = { kind: 'send'; id: number; batch: EventBatch } | { kind: 'close'; id: number };
+type Request = { kind: 'send'; batch: EventBatch } | { kind: 'close' };
+
+/** A request as posted to the thread, with the id its answer comes back under. */
+export type ProducerThreadRequest = Request & { id: number };
 
 export type ProducerThreadReply =
   | { kind: 'done'; id: number }
   | { kind: 'failed'; id: number; name: string; message: string }
   | { kind: 'log'; level: 'info' | 'warn' | 'error'; context: object; message: string };
-
-type Request = { kind: 'send'; batch: EventBatch } | { kind: 'close' };
 
 export interface ThreadedProducerOptions {
   logger?: MessagingLogger;

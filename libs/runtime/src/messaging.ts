@@ -38,8 +38,7 @@ export async function startMessaging(
   const kafka = kafkaFromConfig(settings, logger);
   const topicSettings = { partitions: settings.topicPartitions, replicationFactor: Math.min(3, settings.brokers.length) };
   const { store, readDb, readSchema, leases } = dependencies;
-  const { brokers, clientId, ssl, sasl } = settings;
-  const producer = new ThreadedProducer({ brokers, clientId, ssl, sasl }, { logger });
+  const producer = new ThreadedProducer(settings, { logger });
   const relay = new OutboundRelay({ store, db: readDb, schema: readSchema, kafka, producer, topicSettings, logger });
   const payments = new PaymentConfirmationConsumer({ kafka, commands, topicSettings, logger });
   await payments.start();
