@@ -137,7 +137,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, message: () => string): Promise<void> {
+export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, message: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

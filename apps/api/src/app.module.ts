@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from '@kcflow/auth';
 import type { AppConfig } from '@kcflow/config';
 import { ALL_PROJECTIONS, ProjectionRunner } from '@kcflow/read-models';
@@ -7,7 +7,7 @@ import { INFRASTRUCTURE, type Infrastructure } from '@kcflow/runtime';
 import { BudgetReconciliation, WorkflowModule } from '@kcflow/workflow';
 import type { Logger } from 'pino';
 import { ApplicationsController } from './applications/applications.controller';
-import { IdempotencyInterceptor, IdempotencyStore } from './http/idempotency';
+import { IdempotencyStore } from './http/idempotency';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { DevTokensController } from './operations/dev-tokens.controller';
 import { HealthController } from './operations/health.controller';
@@ -64,7 +64,6 @@ export class AppModule {
             logger: logger.child({ component: 'projections' }),
           }),
         },
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_FILTER, useFactory: () => new ProblemDetailsFilter(logger.child({ component: 'http' })) },
         {
           provide: ReconciliationScheduler,

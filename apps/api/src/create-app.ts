@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
-import { IdempotencyStore } from './http/idempotency';
+import { useIdempotency } from './http/idempotency';
 import { useStrictJsonBodies } from './http/json-body';
 import { useRateLimit } from './http/rate-limit';
 import { requestLogSummary } from './http/request-log';
@@ -35,9 +35,9 @@ export async function createApp(config: AppConfig, infrastructure: Infrastructur
   await app.register(helmet, { contentSecurityPolicy: false });
   await useRateLimit(app, config.rateLimitPerMinute);
   useStrictJsonBodies(app, config.bodyLimitBytes);
+  await useIdempotency(app);
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
-  await app.get(IdempotencyStore).migrate();
 
   const document = SwaggerModule.createDocument(
     app,

@@ -54,7 +54,7 @@ export class AuthGuard implements CanActivate {
       throw challenge(context, 'The Authorization header is not a bearer token', 'malformed Authorization header');
     }
 
-    // The rate limiter may have verified this token already, for this request.
+    // The rate limiter or the Idempotency-Key hook may have verified this token already, for this request.
     const actor = await this.verifier.verifyForRequest(request, token).catch((error: unknown) => {
       if (error instanceof InvalidTokenError) {
         this.logger.info({ route, reason: error.reason }, 'bearer token refused');

@@ -94,9 +94,9 @@ export class JwtVerifier {
   }
 
   /**
-   * verify(), at most once per request and token: the rate limiter and the guard both need
-   * the caller. The verdict is reused only for the very same token, refusals included, and an
-   * actor only while its token has not expired since.
+   * verify(), at most once per request and token: the rate limiter, the Idempotency-Key hook
+   * and the guard all need the caller. The verdict is reused only for the very same token,
+   * refusals included, and an actor only while its token has not expired since.
    */
   async verifyForRequest(request: object, token: string): Promise<Actor> {
     const known = this.verdicts.get(request);

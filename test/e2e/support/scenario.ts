@@ -19,6 +19,22 @@ export interface Scenario {
 
 let programmes = 0;
 
+/** The body of `POST /applications` that `submit` sends. */
+export function applicationBody(programmeId: string, description = 'Đầu tư dây chuyền chẻ nan') {
+  return {
+    programmeId,
+    category: 'advanced_equipment',
+    applicant: { name: 'HTX Mây tre đan Phú Vinh', taxCode: '0101234567', kind: 'cooperative', district: 'Chương Mỹ', commune: 'Phú Nghĩa', craftVillage: 'Phú Vinh' },
+    project: {
+      title: 'Máy chẻ nan tự động',
+      description,
+      totalCost: 600_000_000,
+      requestedAmount: 300_000_000,
+      expectedOutcomes: { jobs_created: 12, facilities_equipped: 1 },
+    },
+  };
+}
+
 export async function scenario(t: TestApp): Promise<Scenario> {
   const [applicant, otherApplicant, reviewer, committee, finance, inspector, admin] = await Promise.all([
     t.token('applicant', 'htx-phu-vinh'),
@@ -51,18 +67,7 @@ export async function scenario(t: TestApp): Promise<Scenario> {
       return id;
     },
     async submit(programmeId, overrides = {}) {
-      const res = await post('/applications', applicant, {
-        programmeId,
-        category: 'advanced_equipment',
-        applicant: { name: 'HTX Mây tre đan Phú Vinh', taxCode: '0101234567', kind: 'cooperative', district: 'Chương Mỹ', commune: 'Phú Nghĩa', craftVillage: 'Phú Vinh' },
-        project: {
-          title: 'Máy chẻ nan tự động',
-          description: overrides.description ?? 'Đầu tư dây chuyền chẻ nan',
-          totalCost: 600_000_000,
-          requestedAmount: 300_000_000,
-          expectedOutcomes: { jobs_created: 12, facilities_equipped: 1 },
-        },
-      }).expect(201);
+      const res = await post('/applications', applicant, applicationBody(programmeId, overrides.description)).expect(201);
       return res.body.id;
     },
     async advance(id, to) {

@@ -1,20 +1,11 @@
-import {
-  CallHandler,
-  ConflictException,
-  ExecutionContext,
-  Injectable,
-  NestInterceptor,
-  BadRequestException,
-  RequestMethod,
-} from '@nestjs/common';
-import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
-import { Reflector } from '@nestjs/core';
-import { ACTOR_REQUEST_KEY, RequestWithActor } from '@kcflow/auth';
+import { BadRequestException, ConflictException } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ACTOR_REQUEST_KEY, JwtVerifier, bearerToken, type Actor, type RequestWithActor } from '@kcflow/auth';
 import { quoteSchema, SqlDatabase } from '@kcflow/sql';
 import { canonicalJson } from '@kcflow/workflow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import { from, lastValueFrom, Observable } from 'rxjs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The same Idempotency-Key sent with a different body: API.md's 422. */
 export class IdempotencyKeyReusedError extends Error {
@@ -93,10 +84,11 @@ export class IdempotencyStore {
     return { state: 'done', status: row.status_code, body: row.body, headers: row.headers ?? {} };
   }
 
-  async complete(actorId: string, key: string, status: number, body: unknown, headers: Record<string, string>): Promise<void> {
+  /** `body` is the answer's JSON text, as it was sent. */
+  async complete(actorId: string, key: string, status: number, body: string, headers: Record<string, string>): Promise<void> {
     await this.db.query(
       `UPDATE ${this.s}.idempotency_keys SET status_code = $3, body = $4, headers = $5 WHERE actor_id = $1 AND key = $2`,
-      [actorId, key, status, JSON.stringify(body ?? null), JSON.stringify(headers)],
+      [actorId, key, status, body, JSON.stringify(headers)],
     );
   }
 
@@ -113,74 +105,120 @@ const KEY = /^[\x21-\x7e]{1,200}$/;
 const REPLAYED_HEADERS = ['etag', 'location'];
 const WAIT_FOR_FIRST_MS = 10_000;
 
+/** The key a request has claimed, until its answer completes or releases it. */
+const CLAIM = Symbol('kcflow.idempotencyClaim');
+type ClaimingRequest = FastifyRequest & RequestWithActor & { [CLAIM]?: { actorId: string; key: string } };
+
 /**
- * API.md: "same key and body within 24 h: the first response again, nothing written twice".
- * A request that arrives while the first is still running waits for its answer.
+ * API.md: "same key and body within 24 h: the first response again, nothing written twice",
+ * for every POST that carries an Idempotency-Key (also routes added later: safe by default).
+ *
+ * Fastify hooks, not a Nest interceptor: the app's only interceptor made every request pay for
+ * Nest's interceptor chain, about a fifth of the api's CPU per command (bench/RESULTS.md).
+ * The hooks run before Nest's guard, pipes and handler, so the key is claimed once the token
+ * verifies but before the role check and the body's validation: a 403 or a 400 claims the key,
+ * and the refusal releases it.
  */
-@Injectable()
-export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(
-    private readonly store: IdempotencyStore,
-    private readonly reflector: Reflector,
-  ) {}
+export async function useIdempotency(app: NestFastifyApplication): Promise<void> {
+  const store = app.get(IdempotencyStore);
+  const verifier = app.get(JwtVerifier);
+  await store.migrate();
+  const fastify = app.getHttpAdapter().getInstance();
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<FastifyRequest & RequestWithActor>();
-    const key = request.headers['idempotency-key'];
-    const actor = request[ACTOR_REQUEST_KEY];
-    if (key === undefined || !actor || request.method !== 'POST') return next.handle();
-    if (typeof key !== 'string' || !KEY.test(key)) {
-      throw new BadRequestException('Idempotency-Key must be 1–200 visible ASCII characters');
-    }
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const fingerprint = createHash('sha256').update(`${request.method} ${request.url} ${canonicalJson(request.body ?? null)}`).digest('hex');
-    const status = this.successStatus(context);
-    return from(this.run(actor.id, key, fingerprint, status, reply, () => lastValueFrom(next.handle())));
+  // Callback hooks with a synchronous way out: a request without a key pays a branch, no promise.
+  fastify.addHook('preHandler', (request: ClaimingRequest, reply, done) => {
+    if (request.method !== 'POST' || request.headers['idempotency-key'] === undefined) return done();
+    claimOrReplay(store, verifier, request, reply).then((replayed) => {
+      // A replay has been sent: the handler must not run, so the hook never calls done.
+      if (!replayed) done();
+    }, done);
+  });
+
+  // onSend, not onResponse: it runs before the first byte leaves, so a retry that follows the
+  // answer finds the key done. It also runs when the client has gone: Nest calls reply.send
+  // with whatever the handler ended in, and Fastify's send does not look for an aborted
+  // request, so a command that finishes after a disconnect still settles its key
+  // (test/e2e/idempotency.postgres.test.ts). onResponse would not: it waits for a 'finish'
+  // that an aborted response never has. The exception would be a handler that returns an
+  // Observable: after a disconnect Nest sends nothing for it, and its key would stay in
+  // progress until it expires; today every handler returns a promise or a value.
+  fastify.addHook('onSend', (request: ClaimingRequest, reply, payload, done) => {
+    const claim = request[CLAIM];
+    if (claim === undefined) return done();
+    request[CLAIM] = undefined;
+    void settle(store, request, reply, payload, claim).then(() => done());
+  });
+}
+
+/** true when the stored answer has been sent; throws the refusals (Nest's filter renders them). */
+async function claimOrReplay(store: IdempotencyStore, verifier: JwtVerifier, request: ClaimingRequest, reply: FastifyReply): Promise<boolean> {
+  // 1. The caller, as the guard will see it (the verdict is kept for the request). No token or
+  //    a bad one: nothing to claim, the guard answers 401, before any complaint about the key.
+  const token = bearerToken(request.headers.authorization);
+  const actor = token ? await verifier.verifyForRequest(request, token).catch(() => undefined) : undefined;
+  if (!actor) return false;
+
+  // 2. The key.
+  const key = request.headers['idempotency-key'];
+  if (typeof key !== 'string' || !KEY.test(key)) {
+    throw new BadRequestException('Idempotency-Key must be 1–200 visible ASCII characters');
   }
 
-  private async run(
-    actorId: string,
-    key: string,
-    fingerprint: string,
-    status: number,
-    reply: FastifyReply,
-    handle: () => Promise<unknown>,
-  ): Promise<unknown> {
-    const deadline = Date.now() + WAIT_FOR_FIRST_MS;
-    let claim = await this.store.claim(actorId, key, fingerprint);
-    while (claim.state === 'in_progress' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      claim = await this.store.claim(actorId, key, fingerprint);
-    }
-    switch (claim.state) {
-      case 'mismatch':
-        throw new IdempotencyKeyReusedError();
-      case 'in_progress':
-        throw new ConflictException('A request with this Idempotency-Key is still being processed; retry shortly');
-      case 'done':
-        for (const [name, value] of Object.entries(claim.headers)) reply.header(name, value);
-        reply.header('Idempotent-Replayed', 'true');
-        reply.status(claim.status);
-        return claim.body;
-      case 'claimed':
-        try {
-          const body = await handle();
-          const headers = Object.fromEntries(
-            REPLAYED_HEADERS.map((name) => [name, reply.getHeader(name)]).filter(([, v]) => typeof v === 'string'),
-          );
-          await this.store.complete(actorId, key, status, body, headers);
-          return body;
-        } catch (error) {
-          await this.store.release(actorId, key);
-          throw error;
-        }
-    }
+  // 3. Claim it; a first request with it still running is waited for.
+  const fingerprint = createHash('sha256').update(`${request.method} ${request.url} ${canonicalJson(request.body ?? null)}`).digest('hex');
+  const deadline = Date.now() + WAIT_FOR_FIRST_MS;
+  let claim = await store.claim(actor.id, key, fingerprint);
+  while (claim.state === 'in_progress' && Date.now() < deadline) {
+    await sleep(50);
+    claim = await store.claim(actor.id, key, fingerprint);
   }
 
-  /** The status Nest will answer with: @HttpCode's, else 201 for POST. */
-  private successStatus(context: ExecutionContext): number {
-    const declared = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler());
-    const method = this.reflector.get<RequestMethod | undefined>(METHOD_METADATA, context.getHandler());
-    return declared ?? (method === RequestMethod.POST ? 201 : 200);
+  // 4. Go on, answer as the first time, or refuse.
+  switch (claim.state) {
+    case 'claimed':
+      request[CLAIM] = { actorId: actor.id, key };
+      return false;
+    case 'done':
+      void reply
+        .code(claim.status)
+        .headers({ ...claim.headers, 'idempotent-replayed': 'true' })
+        .send(claim.body);
+      return true;
+    case 'mismatch':
+      throw refusal(request, actor, new IdempotencyKeyReusedError());
+    case 'in_progress':
+      throw refusal(request, actor, new ConflictException('A request with this Idempotency-Key is still being processed; retry shortly'));
+  }
+}
+
+/** The refused request keeps its caller, so its audit line says who, as when the guard ran first. */
+function refusal(request: ClaimingRequest, actor: Actor, error: Error): Error {
+  request[ACTOR_REQUEST_KEY] = actor;
+  return error;
+}
+
+/** Completes the key with a success, releases it after anything else. Never throws: the answer goes out regardless. */
+async function settle(
+  store: IdempotencyStore,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  { actorId, key }: { actorId: string; key: string },
+): Promise<void> {
+  if (reply.statusCode < 200 || reply.statusCode >= 300) {
+    await store.release(actorId, key).catch((error: unknown) => {
+      request.log.error({ err: error, actorId }, 'Idempotency-Key not released: retries with it get 409 until it expires');
+    });
+    return;
+  }
+  const headers = Object.fromEntries(
+    REPLAYED_HEADERS.map((name) => [name, reply.getHeader(name)]).filter(([, value]) => typeof value === 'string'),
+  );
+  try {
+    await store.complete(actorId, key, reply.statusCode, typeof payload === 'string' ? payload : 'null', headers);
+  } catch (error) {
+    // Not released: the command was written, and a free key would let a retry write it again.
+    // The key stays in progress (retries get 409) until it expires.
+    request.log.error({ err: error, actorId }, 'Idempotency-Key not completed after a successful command');
   }
 }
