@@ -58,7 +58,18 @@ describeWithPostgres('Idempotency-Key on PostgreSQL', () => {
     expect(again.headers.location).toBe(`/applications/${first.body.id}`);
     expect(again.headers.etag).toBe(first.headers.etag);
     expect(again.headers['content-type']).toBe(first.headers['content-type']);
+    expect(again.text).toBe(first.text); // byte for byte, not re-serialised from jsonb
     expect(await keyStatus('htx-phu-vinh', key['Idempotency-Key'])).toBe(201);
+
+    // A key completed by the version before (its answer in body only, no content-type kept) still replays.
+    await db.query(
+      `UPDATE ${quoteSchema(t.schemas!.readModels)}.idempotency_keys SET response = NULL, headers = headers - 'content-type' WHERE actor_id = $1 AND key = $2`,
+      ['htx-phu-vinh', key['Idempotency-Key']],
+    );
+    const older = await s.post('/applications', s.tokens.applicant, applicationBody(programmeId), key).expect(201);
+    expect(older.body).toEqual(first.body);
+    expect(older.headers['content-type']).toBe(first.headers['content-type']);
+    expect(older.headers['idempotent-replayed']).toBe('true');
 
     const reused = await s.post('/applications', s.tokens.applicant, applicationBody(programmeId, 'Another project'), key).expect(422);
     expect(reused.headers['content-type']).toMatch(/^application\/problem\+json/);

@@ -15,9 +15,11 @@ export class IdempotencyKeyReusedError extends Error {
   }
 }
 
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
 type Claim =
   | { state: 'claimed' }
-  | { state: 'done'; status: number; body: unknown; headers: Record<string, string> }
+  | { state: 'done'; status: number; response: string; headers: Record<string, string> }
   | { state: 'in_progress' }
   | { state: 'mismatch' };
 
@@ -25,6 +27,7 @@ interface KeyRow {
   fingerprint: string;
   status_code: number | null;
   body: unknown;
+  response: string | null;
   headers: Record<string, string> | null;
 }
 
@@ -60,6 +63,8 @@ export class IdempotencyStore {
           created_at timestamptz NOT NULL DEFAULT now(),
           PRIMARY KEY (actor_id, key)
         )`);
+      // The answer as it was sent, byte for byte (jsonb reorders an object's keys); tables made before it get it here.
+      await tx.query(`ALTER TABLE ${this.s}.idempotency_keys ADD COLUMN IF NOT EXISTS response text`);
     });
   }
 
@@ -75,20 +80,23 @@ export class IdempotencyStore {
     );
     if (inserted.length === 1) return { state: 'claimed' };
     const [row] = await this.db.query<KeyRow>(
-      `SELECT fingerprint, status_code, body, headers FROM ${this.s}.idempotency_keys WHERE actor_id = $1 AND key = $2`,
+      `SELECT fingerprint, status_code, body, response, headers FROM ${this.s}.idempotency_keys WHERE actor_id = $1 AND key = $2`,
       [actorId, key],
     );
     if (!row) return this.claim(actorId, key, fingerprint);
     if (row.fingerprint !== fingerprint) return { state: 'mismatch' };
     if (row.status_code === null) return { state: 'in_progress' };
-    return { state: 'done', status: row.status_code, body: row.body, headers: row.headers ?? {} };
+    // A key completed before the response column holds its answer in body only.
+    const response = row.response ?? JSON.stringify(row.body);
+    return { state: 'done', status: row.status_code, response, headers: { 'content-type': JSON_CONTENT_TYPE, ...row.headers } };
   }
 
-  /** `body` is the answer's JSON text, as it was sent. */
-  async complete(actorId: string, key: string, status: number, body: string, headers: Record<string, string>): Promise<void> {
+  /** `response` is the answer's JSON text, as it was sent; body keeps it too, for api copies of the version before. */
+  async complete(actorId: string, key: string, status: number, response: string, headers: Record<string, string>): Promise<void> {
     await this.db.query(
-      `UPDATE ${this.s}.idempotency_keys SET status_code = $3, body = $4, headers = $5 WHERE actor_id = $1 AND key = $2`,
-      [actorId, key, status, body, JSON.stringify(headers)],
+      `UPDATE ${this.s}.idempotency_keys SET status_code = $3, response = $4::text, body = $4::text::jsonb, headers = $5
+       WHERE actor_id = $1 AND key = $2`,
+      [actorId, key, status, response, JSON.stringify(headers)],
     );
   }
 
@@ -102,7 +110,7 @@ export class IdempotencyStore {
 }
 
 const KEY = /^[\x21-\x7e]{1,200}$/;
-const REPLAYED_HEADERS = ['etag', 'location'];
+const REPLAYED_HEADERS = ['etag', 'location', 'content-type'];
 const WAIT_FOR_FIRST_MS = 10_000;
 
 /** The key a request has claimed, until its answer completes or releases it. */
@@ -182,7 +190,7 @@ async function claimOrReplay(store: IdempotencyStore, verifier: JwtVerifier, req
       void reply
         .code(claim.status)
         .headers({ ...claim.headers, 'idempotent-replayed': 'true' })
-        .send(claim.body);
+        .send(claim.response);
       return true;
     case 'mismatch':
       throw refusal(request, actor, new IdempotencyKeyReusedError());
